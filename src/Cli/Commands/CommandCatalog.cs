@@ -1,0 +1,9 @@
+using System.CommandLine;
+
+namespace Ferry.Cli.Commands;
+
+/// <summary>Every `ferry` verb, in the order `ferry --help` lists them.</summary>
+public static class CommandCatalog
+{
+    public static IEnumerable<Command> All() => [];
+}

@@ -1,0 +1,118 @@
+namespace Ferry.Shared.Metadata;
+
+/// <summary>Everything under metadata/: where the data is and which tables move how.</summary>
+public sealed record MigrationMetadata(
+    string Root,
+    IReadOnlyDictionary<string, PgConnection> Sources,
+    PgConnection Target,
+    ObjectStoreConfig ObjectStore,
+    IReadOnlyList<SourceTable> Tables)
+{
+    public SourceTable? FindTable(string processId) => Tables.FirstOrDefault(t => t.ProcessId == processId);
+}
+
+/// <summary>
+/// A PostgreSQL connection. The password is never stored here in clear: only a reference such as
+/// <c>${QVP_PASSWORD}</c>, resolved from the environment when the connection is opened.
+/// </summary>
+public sealed record PgConnection(
+    string Name,
+    string Host,
+    int Port,
+    string Database,
+    string User,
+    SecretRef? Password,
+    string? SslMode = null,
+    int MaxConcurrentExtracts = 4,
+    string StgSchema = "stg")
+{
+    /// <summary>Builds the Npgsql connection string, resolving the password reference now.</summary>
+    public string ToConnectionString(string? applicationName = null)
+    {
+        var b = new Npgsql.NpgsqlConnectionStringBuilder
+        {
+            Host = Host,
+            Port = Port,
+            Database = Database,
+            Username = User,
+            Password = Password?.Resolve(),
+            ApplicationName = applicationName ?? "ferry",
+            CommandTimeout = 0,
+            MaxPoolSize = 50,
+        };
+        if (!string.IsNullOrEmpty(SslMode) && Enum.TryParse<Npgsql.SslMode>(SslMode, ignoreCase: true, out var mode))
+            b.SslMode = mode;
+        return b.ConnectionString;
+    }
+
+    /// <summary>host:port/database as user: safe to print.</summary>
+    public override string ToString() => $"{Name} ({User}@{Host}:{Port}/{Database})";
+}
+
+/// <summary>A reference to a secret held in the environment: <c>${NAME}</c> or <c>${NAME:-default}</c>.</summary>
+public sealed record SecretRef(string Variable, string? Default = null)
+{
+    public string Resolve() =>
+        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } v ? v
+        : Default ?? throw new InvalidOperationException($"environment variable {Variable} is not set (referenced as ${{{Variable}}} in metadata)");
+
+    /// <summary>Never the value.</summary>
+    public override string ToString() => "${" + Variable + "}";
+}
+
+public enum ObjectStoreKind { Filesystem, S3 }
+
+/// <summary>
+/// Where extracts (and later attachments) live. S3 covers OCI Object Storage through its Amazon S3
+/// Compatibility API: path-style, a customer secret key, region = the OCI region.
+/// </summary>
+public sealed record ObjectStoreConfig(
+    ObjectStoreKind Kind,
+    string? Path = null,
+    string? Endpoint = null,
+    string? Region = null,
+    string? Bucket = null,
+    SecretRef? AccessKey = null,
+    SecretRef? SecretKey = null,
+    string Prefix = "ferry",
+    string Env = "prod");
+
+public enum CdcMode { Full, Window, Watermark }
+
+/// <summary>
+/// How a table's changes are found. <c>Full</c>: every row, every run. <c>Window</c>: rows whose
+/// <see cref="Columns"/> fall in the last <see cref="Days"/> days. <c>Watermark</c>: rows whose
+/// <see cref="WatermarkColumn"/> is newer than the newest value already in STG minus <see cref="Overlap"/>.
+/// </summary>
+public sealed record CdcSpec(
+    CdcMode Mode,
+    IReadOnlyList<string> Columns,
+    int Days = 7,
+    string? WatermarkColumn = null,
+    TimeSpan Overlap = default)
+{
+    public static CdcSpec Full { get; } = new(CdcMode.Full, []);
+}
+
+/// <summary>Tables with more rows than <see cref="ThresholdRows"/> are split into key ranges of about <see cref="RowsPerChunk"/> rows.</summary>
+public sealed record ChunkingSpec(long ThresholdRows = 2_000_000, long RowsPerChunk = 1_000_000, int Parallelism = 2)
+{
+    public static ChunkingSpec Default { get; } = new();
+}
+
+/// <summary>One source table and how it is staged: one STG process, <c>stg.&lt;source&gt;.&lt;name&gt;</c>.</summary>
+public sealed record SourceTable(
+    string Source,
+    string Schema,
+    string Table,
+    string Name,
+    string StgTable,
+    IReadOnlyList<string> Key,
+    CdcSpec Cdc,
+    ChunkingSpec Chunking,
+    string? SoftDeleteColumn = null,
+    bool KeySweep = false,
+    string? File = null)
+{
+    public string ProcessId => $"stg.{Source}.{Name}";
+}

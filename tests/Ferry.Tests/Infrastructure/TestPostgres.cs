@@ -1,0 +1,35 @@
+using Ferry.Shared.Postgres;
+
+namespace Ferry.Tests.Infrastructure;
+
+/// <summary>
+/// One real PostgreSQL server for the whole test run (started on first use, stopped when the test
+/// process exits); each test class asks for its own fresh database so classes run in parallel.
+/// </summary>
+public static class TestPostgres
+{
+    private static readonly Lazy<Task<LocalPostgres>> Server = new(StartAsync);
+
+    private static async Task<LocalPostgres> StartAsync()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"ferry-test-pg-{Environment.ProcessId}");
+        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        var server = await LocalPostgres.StartAsync(root, new LocalPostgresOptions { Durable = false, SharedBuffers = "128MB" });
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            server.StopAsync().GetAwaiter().GetResult();
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        };
+        return server;
+    }
+
+    public static Task<LocalPostgres> GetAsync() => Server.Value;
+
+    /// <summary>A new, empty database named after the caller plus a random suffix; returns its connection string.</summary>
+    public static async Task<string> CreateDatabaseAsync(string prefix)
+    {
+        var server = await Server.Value;
+        var name = $"{prefix.ToLowerInvariant()}_{Guid.NewGuid():N}"[..Math.Min(63, prefix.Length + 33)];
+        return await server.CreateDatabaseAsync(name);
+    }
+}
