@@ -15,6 +15,7 @@ public static class TestPostgres
         var root = Path.Combine(Path.GetTempPath(), $"ferry-test-pg-{Environment.ProcessId}");
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         var server = await LocalPostgres.StartAsync(root, new LocalPostgresOptions { Durable = false, SharedBuffers = "128MB" });
+        Environment.SetEnvironmentVariable(PasswordVariable, server.Password);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             server.StopAsync().GetAwaiter().GetResult();
@@ -24,6 +25,18 @@ public static class TestPostgres
     }
 
     public static Task<LocalPostgres> GetAsync() => Server.Value;
+
+    /// <summary>The environment variable that holds the test server's password, for metadata's ${...} references.</summary>
+    public const string PasswordVariable = "FERRY_TEST_PG_PASSWORD";
+
+    /// <summary>A metadata connection to one database of the test server (password by reference, as in real metadata).</summary>
+    public static async Task<Ferry.Shared.Metadata.PgConnection> ConnectionAsync(string name, string connectionString)
+    {
+        var server = await Server.Value;
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database!;
+        return new Ferry.Shared.Metadata.PgConnection(name, "127.0.0.1", server.Port, database, server.User,
+            new Ferry.Shared.Metadata.SecretRef(PasswordVariable));
+    }
 
     /// <summary>A new, empty database named after the caller plus a random suffix; returns its connection string.</summary>
     public static async Task<string> CreateDatabaseAsync(string prefix)

@@ -1,0 +1,165 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using Ferry.Shared.Sql;
+using Ferry.Shared.Stg;
+using Ferry.Shared.Storage;
+using Npgsql;
+
+namespace Ferry.Worker.Stg;
+
+/// <summary>What the load step did: either rows staged in a load table for the merge, or, when STG was empty, rows written straight into STG.</summary>
+public sealed record LoadResult(long Rows, bool MergedDirectly, MergeCounts? Counts, IReadOnlyList<string> SchemaChanges);
+
+/// <summary>
+/// Object store → target. Parts are streamed back, checked against the manifest (bytes, SHA-256, rows),
+/// and every row gets its hash on the way in. A first load into an empty STG table goes straight into
+/// STG in one transaction (there is nothing to merge against); otherwise the rows land in an unlogged
+/// load table in the stg_load schema that the merge step reads. Either way a bad part aborts before
+/// STG changes.
+/// </summary>
+public sealed class Loader(IObjectStore store)
+{
+    public const string LoadSchema = "stg_load";
+
+    public static string LoadTableName(string stgTable, string suffix = "")
+    {
+        var name = stgTable + suffix;
+        if (Encoding.UTF8.GetByteCount(name) <= 63) return name;
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..8].ToLowerInvariant();
+        return name[..Math.Min(name.Length, 40)] + "_" + hash + suffix;
+    }
+
+    /// <param name="folder">The run folder in the object store that holds the manifest's parts.</param>
+    public async Task<LoadResult> LoadAsync(Manifest manifest, string folder, string targetConnectionString, string stgSchema,
+        int parallelism = 2, IProgress<long>? rowsProgress = null, CancellationToken ct = default)
+    {
+        await using var conn = new NpgsqlConnection(targetConnectionString);
+        await conn.OpenAsync(ct);
+        await PgCopy.PinSessionAsync(conn, ct);
+        var stg = SqlText.Qualified(stgSchema, manifest.StgTable);
+
+        // Schema first, in its own transaction, so a drift error stops the table before any data moves.
+        IReadOnlyList<string> changes;
+        await using (var tx = await conn.BeginTransactionAsync(ct))
+        {
+            changes = await StgSchemaManager.EnsureAsync(conn, stgSchema, manifest, ct);
+            await tx.CommitAsync(ct);
+        }
+
+        var columnList = SqlText.IdentList(manifest.Columns.Select(c => c.Name));
+        await using (var tx = await conn.BeginTransactionAsync(ct))
+        {
+            await Exec(conn, $"LOCK TABLE {stg} IN SHARE ROW EXCLUSIVE MODE", ct);
+            if (await IsEmptyAsync(conn, stg, ct))
+            {
+                // First load: COPY straight into STG, frozen, in this one transaction.
+                await Exec(conn, $"TRUNCATE {stg}", ct);
+                var copySql = $"COPY {stg} ({columnList}, stg_row_hash, stg_run_id) FROM STDIN (FORMAT csv, FREEZE)";
+                long rows = 0;
+                foreach (var part in manifest.Parts)
+                    rows += await LoadPartAsync(conn, folder, manifest, part, copySql, "," + manifest.RunId, rowsProgress, ct);
+                if (manifest.SoftDeleteColumn is { } soft)
+                    await Exec(conn, $"UPDATE {stg} SET stg_deleted_at = stg_inserted_at WHERE {SqlText.Ident(soft)} IS NOT NULL", ct);
+                await tx.CommitAsync(ct);
+                return new LoadResult(rows, true, new MergeCounts(rows, 0, 0, 0), changes);
+            }
+            await tx.CommitAsync(ct);
+        }
+
+        // Later loads: stage into an unlogged table; parts in parallel, each on its own connection.
+        var load = SqlText.Qualified(LoadSchema, LoadTableName(manifest.StgTable));
+        var keys = SqlText.Qualified(LoadSchema, LoadTableName(manifest.StgTable, "__keys"));
+        await Exec(conn, $"CREATE SCHEMA IF NOT EXISTS {SqlText.Ident(LoadSchema)}", ct);
+        await Exec(conn, $"DROP TABLE IF EXISTS {load}; DROP TABLE IF EXISTS {keys}", ct);
+        var loadColumns = manifest.Columns.Select(c => $"{SqlText.Ident(c.Name)} {c.StgType}").Append("stg_row_hash bigint NOT NULL");
+        await Exec(conn, $"CREATE UNLOGGED TABLE {load} ({string.Join(", ", loadColumns)})", ct);
+        var loadCopy = $"COPY {load} ({columnList}, stg_row_hash) FROM STDIN (FORMAT csv)";
+        long total = 0;
+        await Parallel.ForEachAsync(manifest.Parts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = ct },
+            async (part, token) =>
+            {
+                await using var partConn = new NpgsqlConnection(targetConnectionString);
+                await partConn.OpenAsync(token);
+                await PgCopy.PinSessionAsync(partConn, token);
+                var n = await LoadPartAsync(partConn, folder, manifest, part, loadCopy, "", rowsProgress, token);
+                Interlocked.Add(ref total, n);
+            });
+        if (manifest.Keys is { } keysPart)
+        {
+            var keyColumns = manifest.Key.Select(k => $"{SqlText.Ident(k)} {manifest.Columns.First(c => c.Name == k).StgType}");
+            await Exec(conn, $"CREATE UNLOGGED TABLE {keys} ({string.Join(", ", keyColumns)})", ct);
+            await LoadPartAsync(conn, folder, manifest with { Columns = manifest.Columns.Where(c => manifest.Key.Contains(c.Name)).OrderBy(c => manifest.Key.ToList().IndexOf(c.Name)).ToList() },
+                keysPart, $"COPY {keys} ({SqlText.IdentList(manifest.Key)}) FROM STDIN (FORMAT csv)", null, null, ct);
+        }
+        // The merge checks this note, so it never merges a load table left over from another run.
+        await Exec(conn, $"COMMENT ON TABLE {load} IS {SqlText.Literal(LoadNote(manifest.RunId, total))}", ct);
+        await Exec(conn, $"ANALYZE {load}", ct);
+        return new LoadResult(total, false, null, changes);
+    }
+
+    public static string LoadNote(string runId, long rows) => $"ferry run {runId}: {rows} rows";
+
+    /// <summary>Streams one part into COPY, checking it against the manifest; returns its row count.</summary>
+    private async Task<long> LoadPartAsync(NpgsqlConnection conn, string folder, Manifest manifest, PartInfo part, string copySql,
+        string? suffix, IProgress<long>? progress, CancellationToken ct)
+    {
+        var where = $"{manifest.ProcessId}: load failed: {part.Name}";
+        long rows;
+        long bytes;
+        string sha;
+        try
+        {
+            await using var source = await store.OpenReadAsync(folder + part.Name, ct);
+            await using var hashing = new HashingStream(source);
+            await using var import = await PgCopy.ImportAsync(conn, copySql, ct);
+            await using (var gunzip = new GZipStream(hashing, CompressionMode.Decompress, leaveOpen: true))
+            {
+                var hasher = new CsvRowHasher(manifest.Columns.Select(c => c.Name).ToList(), suffix ?? "", appendHash: suffix is not null);
+                rows = await hasher.CopyAsync(gunzip, import.Stream, part.Name, ct);
+            }
+            // Hash whatever gzip did not need to read, so the checksum covers the whole object.
+            var rest = new byte[81920];
+            while (await hashing.ReadAsync(rest, ct) > 0) { }
+            bytes = hashing.BytesSeen;
+            sha = hashing.Sha256Hex;
+            if (bytes != part.Bytes || sha != part.Sha256)
+                throw new InvalidDataException(
+                    $"{part.Name} is corrupt: {bytes:N0} bytes with SHA-256 {sha[..12]}…, the manifest says {part.Bytes:N0} bytes, {part.Sha256[..Math.Min(12, part.Sha256.Length)]}…");
+            if (rows != part.Rows)
+                throw new InvalidDataException($"{part.Name} is truncated (expected {part.Rows:N0} rows, read {rows:N0})");
+            await import.CompleteAsync();
+        }
+        catch (InvalidDataException e)
+        {
+            // Our own checks name the part; gzip's errors do not.
+            var what = e.Message.StartsWith(part.Name, StringComparison.Ordinal) ? e.Message : $"{part.Name} is corrupt: {e.Message}";
+            throw new LoadFailedException($"{manifest.ProcessId}: load failed: {what}; STG unchanged", e);
+        }
+        catch (ObjectNotFoundException e)
+        {
+            throw new LoadFailedException($"{where} is missing from the object store; STG unchanged", e);
+        }
+        catch (PostgresException e) when (!e.IsTransient)
+        {
+            // Bytes that decompress but are not the CSV the manifest describes: the database says why.
+            throw new LoadFailedException($"{where} could not be loaded: {e.MessageText}; STG unchanged", e);
+        }
+        progress?.Report(rows);
+        return rows;
+    }
+
+    private static async Task<bool> IsEmptyAsync(NpgsqlConnection conn, string table, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"SELECT NOT EXISTS (SELECT 1 FROM {table})", conn);
+        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task Exec(NpgsqlConnection conn, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+}
+
+public sealed class LoadFailedException(string message, Exception? inner = null) : Exception(message, inner);

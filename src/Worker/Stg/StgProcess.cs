@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using Ferry.Shared.Metadata;
+using Ferry.Shared.Stg;
+using Ferry.Shared.Storage;
+using Npgsql;
+
+namespace Ferry.Worker.Stg;
+
+public enum StgStep { Extracting, Loading, Merging }
+
+/// <summary>Progress of one run: the step and rows handled in it so far.</summary>
+public sealed record StgProgress(string ProcessId, StgStep Step, long Rows);
+
+/// <summary>What one STG run did, with the time each step took.</summary>
+public sealed record StgRunResult(
+    string ProcessId,
+    string RunId,
+    RunMode Mode,
+    long RowsExtracted,
+    long BytesStored,
+    MergeCounts Counts,
+    TimeSpan Extract,
+    TimeSpan Load,
+    TimeSpan Merge,
+    IReadOnlyList<string> SchemaChanges)
+{
+    public TimeSpan Total => Extract + Load + Merge;
+}
+
+/// <summary>
+/// One STG process run as plain async code: extract → load → merge, each step retried on transient
+/// connection failures and safe to repeat. The cluster's process actor drives the same three steps one
+/// by one; the CLI runs them here in a row.
+/// </summary>
+public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
+{
+    public int MaxAttempts { get; init; } = 3;
+    public TimeSpan FirstBackoff { get; init; } = TimeSpan.FromSeconds(1);
+
+    private string StgSchema => metadata.Target.StgSchema;
+    private string TargetConnectionString => metadata.Target.ToConnectionString("ferry-stg");
+
+    public async Task<Manifest> ExtractAsync(SourceTable table, RunMode mode, string runId, bool? keySweep = null,
+        IProgress<StgProgress>? progress = null, CancellationToken ct = default)
+    {
+        if (!metadata.Sources.TryGetValue(table.Source, out var source))
+            throw new InvalidOperationException($"{table.ProcessId}: source '{table.Source}' is not defined in connections.yaml");
+        var request = new ExtractRequest(table, source.ToConnectionString("ferry-extract"), TargetConnectionString, StgSchema, mode, runId,
+            KeySweep: mode == RunMode.Incremental && (keySweep ?? table.KeySweep),
+            MaxParallelism: Math.Max(1, source.MaxConcurrentExtracts));
+        var rows = Forward(progress, table.ProcessId, StgStep.Extracting);
+        return await Step(table.ProcessId, "extract", () => new Extractor(store).ExtractAsync(request, rows, ct), ct);
+    }
+
+    public Task<LoadResult> LoadAsync(Manifest manifest, IProgress<StgProgress>? progress = null, CancellationToken ct = default)
+    {
+        var table = metadata.FindTable(manifest.ProcessId) ?? throw new InvalidOperationException($"{manifest.ProcessId} is not in the metadata");
+        var folder = RunLayout.RunFolder(table, manifest.RunId);
+        var rows = Forward(progress, manifest.ProcessId, StgStep.Loading);
+        return Step(manifest.ProcessId, "load",
+            () => new Loader(store).LoadAsync(manifest, folder, TargetConnectionString, StgSchema, table.Chunking.Parallelism, rows, ct), ct);
+    }
+
+    public Task<MergeCounts> MergeAsync(Manifest manifest, long loadedRows, CancellationToken ct = default) =>
+        Step(manifest.ProcessId, "merge", () => Merger.MergeAsync(manifest, TargetConnectionString, StgSchema, loadedRows, ct), ct);
+
+    /// <summary>A whole run: extract from the source, then load and merge its files.</summary>
+    public async Task<StgRunResult> RunAsync(SourceTable table, RunMode mode, bool? keySweep = null,
+        IProgress<StgProgress>? progress = null, CancellationToken ct = default)
+    {
+        var runId = RunLayout.NewRunId(DateTimeOffset.UtcNow);
+        var clock = Stopwatch.StartNew();
+        var manifest = await ExtractAsync(table, mode, runId, keySweep, progress, ct);
+        var extract = clock.Elapsed;
+        return await LoadAndMergeAsync(manifest, extract, progress, ct);
+    }
+
+    /// <summary>Re-loads an earlier run's files without touching the source.</summary>
+    public async Task<StgRunResult> ReplayAsync(SourceTable table, string runId, IProgress<StgProgress>? progress = null, CancellationToken ct = default)
+    {
+        var manifest = await ReadManifestAsync(table, runId, ct);
+        return await LoadAndMergeAsync(manifest, TimeSpan.Zero, progress, ct);
+    }
+
+    public async Task<Manifest> ReadManifestAsync(SourceTable table, string runId, CancellationToken ct = default)
+    {
+        var key = RunLayout.RunFolder(table, runId) + Manifest.FileName;
+        try
+        {
+            return Manifest.FromJson(await store.GetBytesAsync(key, ct), key);
+        }
+        catch (ObjectNotFoundException)
+        {
+            throw new InvalidOperationException($"{table.ProcessId}: run {runId} has no manifest in {store.Describe()} (an extract that did not finish, or a wrong run id)");
+        }
+    }
+
+    /// <summary>Run ids with a complete extract (a manifest), oldest first.</summary>
+    public async Task<IReadOnlyList<string>> ListRunsAsync(SourceTable table, CancellationToken ct = default)
+    {
+        var folder = RunLayout.TableFolder(table);
+        var runs = new List<string>();
+        await foreach (var o in store.ListAsync(folder, ct))
+            if (o.Key.EndsWith("/" + Manifest.FileName, StringComparison.Ordinal))
+                runs.Add(o.Key[folder.Length..^(Manifest.FileName.Length + 1)]);
+        runs.Sort(StringComparer.Ordinal);
+        return runs;
+    }
+
+    /// <summary>Load and merge an extract's files; <paramref name="extract"/> is how long the extract took, for the report.</summary>
+    public async Task<StgRunResult> LoadAndMergeAsync(Manifest manifest, TimeSpan extract, IProgress<StgProgress>? progress, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var loaded = await LoadAsync(manifest, progress, ct);
+        var load = clock.Elapsed;
+        var counts = loaded.Counts;
+        if (!loaded.MergedDirectly)
+        {
+            progress?.Report(new StgProgress(manifest.ProcessId, StgStep.Merging, 0));
+            counts = await MergeAsync(manifest, loaded.Rows, ct);
+        }
+        var merge = clock.Elapsed - load;
+        return new StgRunResult(manifest.ProcessId, manifest.RunId, manifest.Mode, manifest.TotalRows, manifest.Parts.Sum(p => p.Bytes),
+            counts!, extract, load, merge, loaded.SchemaChanges);
+    }
+
+    private static IProgress<long>? Forward(IProgress<StgProgress>? progress, string processId, StgStep step) =>
+        progress is null ? null : new SyncProgress<long>(rows => progress.Report(new StgProgress(processId, step, rows)));
+
+    /// <summary>Runs a step, retrying transient connection failures with exponential backoff; names the step in any other failure.</summary>
+    private async Task<T> Step<T>(string processId, string step, Func<Task<T>> work, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await work();
+            }
+            catch (Exception e) when (IsTransient(e) && attempt < MaxAttempts && !ct.IsCancellationRequested)
+            {
+                await Task.Delay(FirstBackoff * Math.Pow(2, attempt - 1), ct);
+            }
+            catch (Exception e) when (e is not (LoadFailedException or SchemaDriftException or OperationCanceledException or StepFailedException))
+            {
+                throw new StepFailedException(processId, step, e);
+            }
+        }
+    }
+
+    public static bool IsTransient(Exception e) => e switch
+    {
+        PostgresException pg => pg.IsTransient,
+        NpgsqlException npg => npg.IsTransient,
+        IOException => true,
+        _ => false,
+    };
+}
+
+/// <summary>A step failure, in one line a person can act on: process, step, cause.</summary>
+public sealed class StepFailedException(string processId, string step, Exception inner)
+    : Exception($"{processId}: {step} failed: {inner.Message}", inner)
+{
+    public string ProcessId { get; } = processId;
+    public string Step { get; } = step;
+}
+
+/// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; posts to the thread pool and reorders reports).</summary>
+public sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
