@@ -83,4 +83,23 @@ public sealed class S3ObjectStoreTests : ObjectStoreContract, IClassFixture<S3rv
 
         Assert.Contains("minimum", e.Message);
     }
+
+    [Fact]
+    public async Task The_factory_builds_an_S3_store_that_keeps_each_environment_under_its_own_prefix()
+    {
+        var run = $"f-{Guid.NewGuid():N}";
+        var config = new ObjectStoreConfig(ObjectStoreKind.S3, Endpoint: _server.Endpoint, Region: _server.Region, Bucket: _server.Bucket,
+            AccessKey: _server.AccessKey, SecretKey: _server.SecretKey, Prefix: run, Env: "dev");
+        var store = ObjectStoreFactory.Create(config);
+        await store.PutBytesAsync("qvp/users/r1/manifest.json", "{}"u8.ToArray());
+
+        using var bucket = new S3ObjectStore(_server.StoreOptions(""));
+        var keys = new List<string>();
+        await foreach (var o in bucket.ListAsync(run + "/")) keys.Add(o.Key);
+
+        Assert.Equal([$"{run}/dev/qvp/users/r1/manifest.json"], keys);
+        Assert.Contains(_server.Bucket, store.Describe());
+        Assert.Contains($"{run}/dev", store.Describe());
+        (store as IDisposable)?.Dispose();
+    }
 }
