@@ -47,6 +47,11 @@ public sealed class GeneratorSourceDatabase : SourceDatabaseFixture
         CREATE TABLE readings (id int PRIMARY KEY, value float8, taken_on date);
         INSERT INTO readings SELECT g, g FROM generate_series(1, 40) g;
 
+        -- partitioned: the parent is one table, its partitions are not tables of their own
+        CREATE TABLE measurements (id int, created_at timestamptz NOT NULL, value float8, PRIMARY KEY (id, created_at)) PARTITION BY RANGE (created_at);
+        CREATE TABLE measurements_2024 PARTITION OF measurements FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+        INSERT INTO measurements SELECT g, '2024-03-01'::timestamptz + g * interval '1 day', g FROM generate_series(1, 25) g;
+
         -- the same table name in another schema
         CREATE SCHEMA billing;
         CREATE TABLE billing.users (id int PRIMARY KEY, iban text);
@@ -98,7 +103,11 @@ public sealed class MetadataGeneratorTests(GeneratorSourceDatabase db) : IClassF
         var items = Table("stg.qvp.Invoice_Items");
         Assert.Equal(("billing", "Invoice Items"), (items.Schema, items.Table));
 
-        Assert.Equal(8, metadata.Tables.Count);
+        var measurements = Table("stg.qvp.measurements");
+        Assert.Equal((CdcMode.Window, 2), (measurements.Cdc.Mode, measurements.Key.Count));
+        Assert.DoesNotContain(metadata.Tables, t => t.Table == "measurements_2024");
+
+        Assert.Equal(9, metadata.Tables.Count);
         var skipped = Assert.Single(report.Tables, t => t.Outcome == GenerateOutcome.NoKey);
         Assert.Equal(new QualifiedName("public", "audit_log"), skipped.Source.Name);
         Assert.Contains("no created/updated timestamp column", report.Tables.Single(t => t.Source.Name.Name == "readings").Note);
@@ -114,6 +123,7 @@ public sealed class MetadataGeneratorTests(GeneratorSourceDatabase db) : IClassF
         var lines = report.Tables.Single(t => t.Source.Name == new QualifiedName("public", "order_lines")).Source.Rows!;
         Assert.Equal(new RowEstimate(50, Exact: false), orders);
         Assert.Equal(new RowEstimate(30, Exact: true), lines);
+        Assert.Equal(new RowEstimate(25, Exact: true), report.Tables.Single(t => t.Source.Name.Name == "measurements").Source.Rows);
     }
 
     [Fact]

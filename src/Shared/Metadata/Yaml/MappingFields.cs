@@ -106,7 +106,7 @@ internal sealed class MappingFields
     {
         var s = Scalar(key, expected: "true or false");
         if (s is null) return null;
-        if (s.Style == YamlDotNet.Core.ScalarStyle.Plain && bool.TryParse(s.Value, out var value)) return value;
+        if (bool.TryParse(s.Value.Trim(), out var value)) return value;
         Error(s.Start, $"'{Name(key)}' must be true or false, found '{s.Value}'");
         return null;
     }
