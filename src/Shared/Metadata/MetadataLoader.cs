@@ -1,0 +1,134 @@
+using Ferry.Shared.Metadata.Yaml;
+
+namespace Ferry.Shared.Metadata;
+
+/// <summary>
+/// Reads metadata/: connections.yaml and one file per source table under tables/&lt;source&gt;/.
+/// Every file is checked to the end and all errors (syntax, unknown keys, wrong types, missing
+/// fields, duplicates across files) are thrown together in one <see cref="MetadataException"/>,
+/// each as <c>path:line:column: what is wrong</c>.
+/// </summary>
+public static class MetadataLoader
+{
+    public const string ConnectionsFileName = "connections.yaml";
+    public const string TablesFolder = "tables";
+
+    public static MigrationMetadata Load(string metadataDirectory) => Load(metadataDirectory, out _);
+
+    /// <summary>Loads everything and says where each value was written (for checks that come later).</summary>
+    public static MigrationMetadata Load(string metadataDirectory, out MetadataSourceMap positions)
+    {
+        var root = RootOf(metadataDirectory);
+        var errors = new List<MetadataError>();
+        positions = new MetadataSourceMap();
+        var connections = ReadConnections(root, errors, positions);
+        var tables = ReadTables(root, connections, errors, positions);
+        if (errors.Count > 0 || connections is null)
+            throw new MetadataException(errors);
+        return new MigrationMetadata(root, connections.Sources, connections.Target, connections.ObjectStore, tables);
+    }
+
+    /// <summary>Only connections.yaml: enough to reach the sources before any table file exists.</summary>
+    public static MigrationConnections LoadConnections(string metadataDirectory)
+    {
+        var root = RootOf(metadataDirectory);
+        var errors = new List<MetadataError>();
+        var connections = ReadConnections(root, errors, new MetadataSourceMap());
+        if (errors.Count > 0 || connections is null)
+            throw new MetadataException(errors);
+        return connections;
+    }
+
+    /// <summary>The folder written as given (so messages show the paths the user typed), without a trailing separator.</summary>
+    private static string RootOf(string metadataDirectory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(metadataDirectory);
+        var root = Path.TrimEndingDirectorySeparator(metadataDirectory);
+        if (!Directory.Exists(root))
+            throw new MetadataException(new MetadataError(root, null, null,
+                $"metadata folder not found (looked in {Path.GetFullPath(root)}; pass --metadata DIR)"));
+        return root;
+    }
+
+    private static MigrationConnections? ReadConnections(string root, List<MetadataError> errors, MetadataSourceMap positions)
+    {
+        var file = Path.Combine(root, ConnectionsFileName);
+        if (!File.Exists(file))
+        {
+            errors.Add(new MetadataError(file, null, null, "file not found (it defines the sources, the target and the object store)"));
+            return null;
+        }
+        var fileErrors = new List<MetadataError>();
+        var document = ReadYaml(file, fileErrors);
+        if (fileErrors.Count > 0)
+        {
+            errors.AddRange(fileErrors);
+            return null;
+        }
+        return ConnectionsFile.Read(root, file, document, errors, positions);
+    }
+
+    private static List<SourceTable> ReadTables(string root, MigrationConnections? connections, List<MetadataError> errors, MetadataSourceMap positions)
+    {
+        var tables = new List<SourceTable>();
+        var folder = Path.Combine(root, TablesFolder);
+        if (!Directory.Exists(folder)) return tables;
+
+        var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Where(p => p.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            var relative = Path.GetRelativePath(folder, file);
+            var segments = relative.Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+            var folderSource = segments.Length > 1 ? segments[0] : null;
+
+            var fileErrors = new List<MetadataError>();
+            var document = ReadYaml(file, fileErrors);
+            if (fileErrors.Count > 0)
+            {
+                errors.AddRange(fileErrors);
+                continue;
+            }
+            if (TableFile.Read(file, document, folderSource, connections, errors, positions) is { } table)
+                tables.Add(table);
+        }
+
+        CheckUnique(tables, t => t.ProcessId, "name", t => $"process {t.ProcessId}", "give one of them another name:", errors, positions);
+        CheckUnique(tables, t => t.StgTable, "stg_table", t => $"STG table {t.StgTable}", "give one of them another stg_table:", errors, positions);
+        return tables;
+    }
+
+    /// <summary>Each process id and each STG table belongs to one file; later files that repeat one are errors.</summary>
+    private static void CheckUnique(List<SourceTable> tables, Func<SourceTable, string> identity, string field, Func<SourceTable, string> describe,
+        string remedy, List<MetadataError> errors, MetadataSourceMap positions)
+    {
+        var first = new Dictionary<string, SourceTable>(StringComparer.Ordinal);
+        foreach (var t in tables.ToList())
+        {
+            if (first.TryAdd(identity(t), t)) continue;
+            var original = first[identity(t)];
+            // Point at the field that produced the clash, or at table: when it came from the default.
+            string PathIn(SourceTable x) => positions.Find(x.File!, field) is null ? "table" : field;
+            var at = positions.Find(original.File!, PathIn(original));
+            var where = at is { } p ? $"{original.File}:{p.Line}" : original.File;
+            errors.Add(positions.Error(t.File!, PathIn(t), $"duplicate {describe(t)}: already defined by {where} ({remedy})"));
+            tables.Remove(t);
+        }
+    }
+
+    private static YNode? ReadYaml(string file, List<MetadataError> errors)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            errors.Add(new MetadataError(file, null, null, $"cannot read: {e.Message}"));
+            return null;
+        }
+        return YamlTree.Parse(text, file, errors);
+    }
+}

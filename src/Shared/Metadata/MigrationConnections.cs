@@ -1,0 +1,17 @@
+namespace Ferry.Shared.Metadata;
+
+/// <summary>
+/// metadata/connections.yaml on its own: what <c>ferry metadata generate</c> needs before any
+/// table file exists. <see cref="MigrationMetadata"/> carries the same three parts.
+/// </summary>
+public sealed record MigrationConnections(
+    string Root,
+    IReadOnlyDictionary<string, PgConnection> Sources,
+    PgConnection Target,
+    ObjectStoreConfig ObjectStore)
+{
+    public PgConnection Source(string name) =>
+        Sources.TryGetValue(name, out var c) ? c
+        : throw new MetadataException(new MetadataError(Path.Combine(Root, MetadataLoader.ConnectionsFileName), null, null,
+            $"unknown source '{name}' (defined: {string.Join(", ", Sources.Keys)})"));
+}
