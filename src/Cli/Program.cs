@@ -1,7 +1,22 @@
 using System.CommandLine;
 using Ferry.Cli.Commands;
+using Ferry.Shared.Metadata;
 
 var root = new RootCommand("Ferry: move PostgreSQL applications and their files into one new system, table by table.");
 foreach (var command in CommandCatalog.All())
     root.Subcommands.Add(command);
-return await root.Parse(args).InvokeAsync();
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is MetadataException or ArgumentException or InvalidOperationException)
+{
+    // Mistakes in what the user asked for or wrote: the message says what and where; no stack trace.
+    Console.Error.WriteLine($"ferry: {e.Message}");
+    return 2;
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("ferry: cancelled");
+    return 130;
+}

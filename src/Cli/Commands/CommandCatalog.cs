@@ -5,5 +5,10 @@ namespace Ferry.Cli.Commands;
 /// <summary>Every `ferry` verb, in the order `ferry --help` lists them.</summary>
 public static class CommandCatalog
 {
-    public static IEnumerable<Command> All() => [];
+    public static IEnumerable<Command> All() =>
+    [
+        RunCommands.Run(),
+        RunCommands.Replay(),
+        MetadataCommands.Build(),
+    ];
 }

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using Ferry.Cli.Rendering;
+using Ferry.Coordinator.Pipelines;
+using Ferry.Shared.Metadata;
+using Ferry.Shared.Stg;
+using Ferry.Shared.Storage;
+using Ferry.Worker.Stg;
+using Spectre.Console;
+
+namespace Ferry.Cli.Commands;
+
+/// <summary>`ferry run` and `ferry replay`: STG processes run inside this process.</summary>
+public static class RunCommands
+{
+    public static Command Run()
+    {
+        var processes = new Argument<string[]>("process") { Description = "Process ids or patterns: stg.qvp.users, stg.qvp.*, *", Arity = ArgumentArity.OneOrMore };
+        var mode = new Option<RunMode>("--mode") { Description = "bulk: every row; incremental: the CDC window of each table", DefaultValueFactory = _ => RunMode.Incremental };
+        var sweep = new Option<bool?>("--sweep") { Description = "Run (or skip, with --sweep false) the key sweep that finds hard deletes in window/watermark tables" };
+        var parallel = new Option<int>("--parallel", "-p") { Description = "Processes run at once", DefaultValueFactory = _ => 2 };
+        var metadataOption = CommonOptions.Metadata();
+        var command = new Command("run", "Run STG processes: extract from the source, load and merge into STG") { processes, mode, sweep, parallel, metadataOption };
+        command.SetAction(async (r, ct) =>
+        {
+            var (metadata, store) = Open(r.GetValue(metadataOption));
+            var tables = ProcessSelector.Select(metadata, r.GetValue(processes)!);
+            var outcomes = await RunBatchAsync(metadata, store, tables, r.GetValue(mode), r.GetValue(parallel), r.GetValue(sweep), ct);
+            AnsiConsole.Write(RunReport.Build($"ferry run ({r.GetValue(mode).ToString().ToLowerInvariant()})", outcomes));
+            return outcomes.All(o => o.Succeeded) ? 0 : 1;
+        });
+        return command;
+    }
+
+    public static Command Replay()
+    {
+        var process = new Argument<string>("process") { Description = "One process id, e.g. stg.qvp.users" };
+        var run = new Option<string?>("--run") { Description = "The run id to re-load (default: the newest complete extract)" };
+        var list = new Option<bool>("--list") { Description = "List the runs whose files can be replayed" };
+        var metadataOption = CommonOptions.Metadata();
+        var command = new Command("replay", "Re-load an earlier run's files into STG without touching the source") { process, run, list, metadataOption };
+        command.SetAction(async (r, ct) =>
+        {
+            var (metadata, store) = Open(r.GetValue(metadataOption));
+            var table = ProcessSelector.Select(metadata, [r.GetValue(process)!]).Single();
+            var stg = new StgProcess(metadata, store);
+            var runs = await stg.ListRunsAsync(table, ct);
+            if (r.GetValue(list))
+            {
+                foreach (var id in runs) Console.WriteLine(id);
+                return 0;
+            }
+            var runId = r.GetValue(run) ?? runs.LastOrDefault();
+            if (runId is null)
+            {
+                Console.Error.WriteLine($"{table.ProcessId}: no complete extract in {store.Describe()}");
+                return 1;
+            }
+            ProcessOutcome outcome;
+            try { outcome = new ProcessOutcome(table.ProcessId, await stg.ReplayAsync(table, runId, new LiveProgress(), ct), null); }
+            catch (Exception e) when (e is not OperationCanceledException) { outcome = new ProcessOutcome(table.ProcessId, null, e.Message); }
+            AnsiConsole.Write(RunReport.Build($"ferry replay {runId}", [outcome]));
+            return outcome.Succeeded ? 0 : 1;
+        });
+        return command;
+    }
+
+    public static (MigrationMetadata, IObjectStore) Open(DirectoryInfo? metadataDirectory)
+    {
+        var dir = CommonOptions.MetadataDirectory(metadataDirectory);
+        var metadata = MetadataLoader.Load(dir);
+        // Relative object-store paths are relative to the folder that holds metadata/.
+        return (metadata, ObjectStoreFactory.Create(metadata.ObjectStore, Path.GetDirectoryName(Path.GetFullPath(dir))));
+    }
+
+    public static async Task<IReadOnlyList<ProcessOutcome>> RunBatchAsync(MigrationMetadata metadata, IObjectStore store, IReadOnlyList<SourceTable> tables,
+        RunMode mode, int parallel, bool? sweep, CancellationToken ct)
+    {
+        var progress = new LiveProgress();
+        var batch = new LocalBatch(metadata, new StgProcess(metadata, store));
+        return await progress.ShowAsync($"{tables.Count} process(es), {mode.ToString().ToLowerInvariant()}",
+            () => batch.RunAsync(tables, mode, parallel, sweep, progress, o =>
+            {
+                progress.Finished(o.ProcessId);
+                if (!o.Succeeded || !AnsiConsole.Profile.Capabilities.Interactive || Console.IsOutputRedirected)
+                    Console.WriteLine("  " + RunReport.Line(o));
+            }, ct));
+    }
+}
