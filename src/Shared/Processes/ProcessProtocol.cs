@@ -1,0 +1,53 @@
+using Ferry.Shared.Stg;
+
+namespace Ferry.Shared.Processes;
+
+/// <summary>Anything addressed to one process entity; the process id is the sharding entity id.</summary>
+public interface IProcessCommand
+{
+    string ProcessId { get; }
+}
+
+/// <summary>Start a run unless one is active. Answered with <see cref="RunAccepted"/> or <see cref="RunRejected"/>.</summary>
+public sealed record StartRun(string ProcessId, RunMode Mode, bool? KeySweep = null, string? PipelineRunId = null) : IProcessCommand;
+
+public sealed record RunAccepted(string ProcessId, string RunId);
+
+/// <summary>The process is busy (or unknown): <see cref="ActiveRunId"/> says with what.</summary>
+public sealed record RunRejected(string ProcessId, string Reason, string? ActiveRunId);
+
+public sealed record GetProcessStatus(string ProcessId) : IProcessCommand;
+
+public sealed record CancelRun(string ProcessId) : IProcessCommand;
+
+public sealed record CancelAccepted(string ProcessId, string? RunId);
+
+public enum ProcessStep { Idle, Extracting, Loading, Merging }
+
+/// <summary>What a process is doing and what it last did.</summary>
+public sealed record ProcessStatus(
+    string ProcessId,
+    ProcessStep Step,
+    string? ActiveRunId,
+    RunMode? ActiveMode,
+    DateTimeOffset? ActiveSince,
+    int Attempt,
+    string? LastError,
+    RunSummary? LastSuccess,
+    RunSummary? LastFailure,
+    string? Node);
+
+/// <summary>A finished run: when, how it ended, and what it did.</summary>
+public sealed record RunSummary(
+    string RunId,
+    RunMode Mode,
+    DateTimeOffset StartedAt,
+    DateTimeOffset FinishedAt,
+    bool Succeeded,
+    long RowsExtracted,
+    MergeCounts Counts,
+    string? Error,
+    string? PipelineRunId);
+
+/// <summary>Sent by a process to the pipeline runner when one of its runs ends.</summary>
+public sealed record ProcessRunFinished(string ProcessId, RunSummary Run);

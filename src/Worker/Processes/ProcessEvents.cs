@@ -1,0 +1,16 @@
+using Ferry.Shared.Stg;
+
+namespace Ferry.Worker.Processes;
+
+/// <summary>What a process entity persists: one event per completed step, so a restarted entity resumes after the last one.</summary>
+public interface IProcessEvent;
+
+public sealed record RunStarted(string RunId, RunMode Mode, bool? KeySweep, DateTimeOffset At, string? PipelineRunId) : IProcessEvent;
+
+public sealed record Extracted(string RunId, Manifest Manifest, TimeSpan Took) : IProcessEvent;
+
+public sealed record Loaded(string RunId, long Rows, MergeCounts? MergedDirectly, TimeSpan Took) : IProcessEvent;
+
+public sealed record RunSucceeded(string RunId, MergeCounts Counts, DateTimeOffset At) : IProcessEvent;
+
+public sealed record RunFailed(string RunId, string Error, DateTimeOffset At) : IProcessEvent;

@@ -1,0 +1,44 @@
+using Ferry.Shared.Processes;
+using Ferry.Shared.Stg;
+
+namespace Ferry.Worker.Processes;
+
+/// <summary>The run in progress: which step comes next, and what earlier steps produced.</summary>
+public sealed record ActiveRun(
+    string RunId,
+    RunMode Mode,
+    bool? KeySweep,
+    DateTimeOffset StartedAt,
+    string? PipelineRunId,
+    ProcessStep Step,
+    Manifest? Manifest = null,
+    long? LoadedRows = null,
+    MergeCounts? MergedDirectly = null,
+    TimeSpan ExtractTook = default,
+    TimeSpan LoadTook = default);
+
+/// <summary>
+/// A process entity's state: at most one active run, plus the last success and failure. Changed only
+/// by <see cref="Apply"/>, which recovery replays, so a restarted entity is exactly where it was after
+/// its last persisted step.
+/// </summary>
+public sealed record ProcessState(ActiveRun? Active, RunSummary? LastSuccess, RunSummary? LastFailure)
+{
+    public static ProcessState Empty { get; } = new(null, null, null);
+
+    public ProcessStep Step => Active?.Step ?? ProcessStep.Idle;
+
+    public ProcessState Apply(IProcessEvent e) => e switch
+    {
+        RunStarted s => this with { Active = new ActiveRun(s.RunId, s.Mode, s.KeySweep, s.At, s.PipelineRunId, ProcessStep.Extracting) },
+        Extracted x when Active?.RunId == x.RunId => this with { Active = Active with { Step = ProcessStep.Loading, Manifest = x.Manifest, ExtractTook = x.Took } },
+        Loaded l when Active?.RunId == l.RunId =>
+            this with { Active = Active with { Step = ProcessStep.Merging, LoadedRows = l.Rows, MergedDirectly = l.MergedDirectly, LoadTook = l.Took } },
+        RunSucceeded ok when Active?.RunId == ok.RunId => this with { Active = null, LastSuccess = Summary(Active, ok.At, true, ok.Counts, null) },
+        RunFailed f when Active?.RunId == f.RunId => this with { Active = null, LastFailure = Summary(Active, f.At, false, MergeCounts.Zero, f.Error) },
+        _ => this,
+    };
+
+    private static RunSummary Summary(ActiveRun run, DateTimeOffset at, bool ok, MergeCounts counts, string? error) =>
+        new(run.RunId, run.Mode, run.StartedAt, at, ok, run.Manifest?.TotalRows ?? 0, counts, error, run.PipelineRunId);
+}
