@@ -1,8 +1,8 @@
 -- QVP demo data. Run after qvp_schema.sql on the same (empty) database.
 --
 -- Parameters, read with current_setting so that they are bound values, never spliced into SQL:
---   ferry.demo_scale  integer >= 1 (default 1). Scale 1 is about 4,300 rows; every table but
---                     countries grows linearly (scale 1000 is about 4.3 million rows).
+--   ferry.demo_scale  integer >= 1 (default 1). Scale 1 is about 5,500 rows; every table but
+--                     countries grows linearly (scale 1000 is about 5.5 million rows).
 --   ferry.demo_as_of  timestamptz (default: this second, one day ago). The data spans the two
 --                     years before it, ids growing with created_at.
 -- From psql: PGOPTIONS='-c ferry.demo_scale=10' psql -d qvp -f qvp_generate.sql
@@ -150,9 +150,9 @@ CREATE OR REPLACE FUNCTION pg_temp.file_content(object_key text, size_bytes bigi
 $$ SELECT substring(convert_to(repeat(object_key || E'\n', (size_bytes / (octet_length(object_key) + 1) + 1)::integer), 'UTF8')
                     FROM 1 FOR size_bytes::integer) $$;
 
--- 64 B .. 8 KiB, log-uniform (small on purpose: a demo bucket holds every object); one in 500 is empty.
+-- 64 B .. 8 KiB, log-uniform (small on purpose: a demo bucket holds every object); one in 100 is empty.
 CREATE OR REPLACE FUNCTION pg_temp.file_size(n bigint, salt integer) RETURNS bigint LANGUAGE sql STABLE PARALLEL SAFE AS
-$$ SELECT CASE WHEN pg_temp.rnd(n, salt) < 0.002 THEN 0
+$$ SELECT CASE WHEN pg_temp.rnd(n, salt) < 0.01 THEN 0
                ELSE floor(exp(ln(64) + pg_temp.rnd(n, salt + 1) * (ln(8192) - ln(64))))::bigint END $$;
 
 CREATE OR REPLACE FUNCTION pg_temp.upload_name(n bigint, salt integer) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS
@@ -314,8 +314,8 @@ SELECT row_number() OVER (ORDER BY x.created_at, x.request_id, x.version),
                      jsonb_build_object('check', 'pep', 'result', (ARRAY['clear','hit','possible match'])[1 + pg_temp.pick(x.k, 404, 3)],
                                         'details', 'Name matched "' || pg_temp.last_name(x.k) || '" at 0.' || pg_temp.pick(x.k, 405, 100))) END,
        CASE WHEN pg_temp.rnd(x.k, 406) < 0.1 THEN NULL ELSE round((pg_temp.rnd(x.k, 407) * 100)::numeric, 2) END,
-       (ARRAY['{kyc}', '{}', '{urgent,"needs \"review\""}', '{"a,b",ü,🚀}', '{x,NULL}', '{""}', '{kyc,pep}', '{}'])[1 + pg_temp.pick(x.k, 408, 8)]::text[]
-           || CASE WHEN pg_temp.rnd(x.k, 409) < 0.3 THEN NULL::text[] ELSE '{}'::text[] END,
+       CASE WHEN pg_temp.rnd(x.k, 409) < 0.3 THEN NULL
+            ELSE (ARRAY['{kyc}', '{}', '{urgent,"needs \"review\""}', '{"a,b",ü,🚀}', '{x,NULL}', '{""}', '{kyc,pep}', '{}'])[1 + pg_temp.pick(x.k, 408, 8)]::text[] END,
        x.is_final,
        x.created_at,
        pg_temp.later(x.created_at, x.as_of, x.k, 410, 0.3)
@@ -355,7 +355,7 @@ CROSS JOIN LATERAL (SELECT y.report_id, y.user_id, y.k, y.key, y.created_at, y.v
 INSERT INTO certificates (id, report_id, organisation_id, certificate_no, valid_from, valid_until, signature, revoked_at,
                           revocation_reason, created_at, updated_at)
 SELECT c.id, c.report_id, c.organisation_id,
-       format('QVP-%s-%s', to_char(c.created_at, 'YYYY'), lpad(c.id::text, 7, '0')),
+       format('QVP-%s-%s', to_char(c.created_at, 'YYYY'), lpad(c.id::text, greatest(7, length(c.id::text)), '0')),
        c.created_at::date,
        CASE pg_temp.pick(c.id, 602, 10)
             WHEN 0 THEN 'infinity'::date
@@ -406,7 +406,7 @@ INSERT INTO invoices (id, organisation_id, invoice_no, status, currency, issued_
                       paid_at, billing_address, created_at, updated_at)
 SELECT i.n,
        pg_temp.parent(i.n, p.n_invoices, p.n_organisations, 709),
-       format('INV-%s-%s', to_char(i.created_at, 'YYYY'), lpad(i.n::text, 6, '0')),
+       format('INV-%s-%s', to_char(i.created_at, 'YYYY'), lpad(i.n::text, greatest(6, length(i.n::text)), '0')),
        i.status,
        i.currency,
        CASE WHEN i.status <> 'draft' THEN i.created_at::date END,

@@ -165,9 +165,9 @@ CREATE OR REPLACE FUNCTION pg_temp.file_content(object_key text, size_bytes bigi
 $$ SELECT substring(convert_to(repeat(object_key || E'\n', (size_bytes / (octet_length(object_key) + 1) + 1)::integer), 'UTF8')
                     FROM 1 FOR size_bytes::integer) $$;
 
--- 64 B .. 8 KiB, log-uniform (small on purpose: a demo bucket holds every object); one in 500 is empty.
+-- 64 B .. 8 KiB, log-uniform (small on purpose: a demo bucket holds every object); one in 100 is empty.
 CREATE OR REPLACE FUNCTION pg_temp.file_size(n bigint, salt integer) RETURNS bigint LANGUAGE sql STABLE PARALLEL SAFE AS
-$$ SELECT CASE WHEN pg_temp.rnd(n, salt) < 0.002 THEN 0
+$$ SELECT CASE WHEN pg_temp.rnd(n, salt) < 0.01 THEN 0
                ELSE floor(exp(ln(64) + pg_temp.rnd(n, salt + 1) * (ln(8192) - ln(64))))::bigint END $$;
 
 CREATE OR REPLACE FUNCTION pg_temp.upload_name(n bigint, salt integer) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS
@@ -497,7 +497,7 @@ done AS (
     INSERT INTO certificates (id, report_id, organisation_id, certificate_no, valid_from, valid_until, signature, revoked_at,
                               revocation_reason, created_at, updated_at)
     SELECT n.id, n.report_id, n.organisation_id,
-           format('QVP-%s-%s', to_char(n.at, 'YYYY'), lpad(n.id::text, 7, '0')),
+           format('QVP-%s-%s', to_char(n.at, 'YYYY'), lpad(n.id::text, greatest(7, length(n.id::text)), '0')),
            n.at::date, (n.at + interval '1 year')::date,
            sha256(convert_to('qvp-certificate-' || n.id, 'UTF8')), NULL, NULL, n.at, n.at
     FROM (SELECT p.last_certificate + row_number() OVER (ORDER BY c.id) AS id, c.report_id, c.organisation_id,
@@ -531,7 +531,7 @@ WHERE NOT EXISTS (SELECT 1 FROM verification_requests r WHERE r.id = l.request_i
 WITH done AS (
     INSERT INTO invoices (id, organisation_id, invoice_no, status, currency, issued_on, due_on, net_amount, vat_amount, total_amount,
                           paid_at, billing_address, created_at, updated_at)
-    SELECT l.invoice_id, l.organisation_id, format('INV-%s-%s', to_char(l.at, 'YYYY'), lpad(l.invoice_id::text, 6, '0')),
+    SELECT l.invoice_id, l.organisation_id, format('INV-%s-%s', to_char(l.at, 'YYYY'), lpad(l.invoice_id::text, greatest(6, length(l.invoice_id::text)), '0')),
            l.status, l.currency,
            CASE WHEN l.status = 'issued' THEN l.at::date END, CASE WHEN l.status = 'issued' THEN l.at::date + 30 END,
            sum(round(l.quantity * l.unit_price, 2)), sum(round(round(l.quantity * l.unit_price, 2) * l.vat_rate / 100, 2)),

@@ -1,8 +1,8 @@
 -- SVP demo data. Run after svp_schema.sql on the same (empty) database.
 --
 -- Parameters, read with current_setting so that they are bound values, never spliced into SQL:
---   ferry.demo_scale  integer >= 1 (default 1). Scale 1 is about 3,200 rows; every table but the
---                     two Rails bookkeeping tables grows linearly (scale 1000 is about 3.2 million rows).
+--   ferry.demo_scale  integer >= 1 (default 1). Scale 1 is about 3,400 rows; every table but the
+--                     two Rails bookkeeping tables grows linearly (scale 1000 is about 3.4 million rows).
 --   ferry.demo_as_of  timestamptz (default: this second, one day ago). The data spans the two
 --                     years before it, ids growing with created_at. Stored as UTC, the Rails way.
 -- From psql: PGOPTIONS='-c ferry.demo_scale=10' psql -d svp -f svp_generate.sql
@@ -151,9 +151,9 @@ CREATE OR REPLACE FUNCTION pg_temp.file_content(object_key text, size_bytes bigi
 $$ SELECT substring(convert_to(repeat(object_key || E'\n', (size_bytes / (octet_length(object_key) + 1) + 1)::integer), 'UTF8')
                     FROM 1 FOR size_bytes::integer) $$;
 
--- 64 B .. 8 KiB, log-uniform (small on purpose: a demo bucket holds every object); one in 500 is empty.
+-- 64 B .. 8 KiB, log-uniform (small on purpose: a demo bucket holds every object); one in 100 is empty.
 CREATE OR REPLACE FUNCTION pg_temp.file_size(n bigint, salt integer) RETURNS bigint LANGUAGE sql STABLE PARALLEL SAFE AS
-$$ SELECT CASE WHEN pg_temp.rnd(n, salt) < 0.002 THEN 0
+$$ SELECT CASE WHEN pg_temp.rnd(n, salt) < 0.01 THEN 0
                ELSE floor(exp(ln(64) + pg_temp.rnd(n, salt + 1) * (ln(8192) - ln(64))))::bigint END $$;
 
 CREATE OR REPLACE FUNCTION pg_temp.upload_name(n bigint, salt integer) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS
@@ -260,7 +260,7 @@ SELECT r.n,
        coalesce(requester.account_id, pg_temp.parent(r.n, p.n_requests, p.n_accounts, 301)),
        requester.id,
        CASE WHEN r.status = 0 OR pg_temp.rnd(r.n, 302) < 0.3 THEN NULL ELSE pg_temp.parent(r.n, p.n_requests, p.n_users, 303) END,
-       format('SVP-%s-%s', to_char(r.created_at, 'YYYY'), lpad(r.n::text, 7, '0')),
+       format('SVP-%s-%s', to_char(r.created_at, 'YYYY'), lpad(r.n::text, greatest(7, length(r.n::text)), '0')),
        r.status,
        r.kind,
        CASE WHEN pg_temp.rnd(r.n, 304) < 0.05 THEN NULL

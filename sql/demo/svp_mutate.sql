@@ -162,9 +162,9 @@ CREATE OR REPLACE FUNCTION pg_temp.file_content(object_key text, size_bytes bigi
 $$ SELECT substring(convert_to(repeat(object_key || E'\n', (size_bytes / (octet_length(object_key) + 1) + 1)::integer), 'UTF8')
                     FROM 1 FOR size_bytes::integer) $$;
 
--- 64 B .. 8 KiB, log-uniform (small on purpose: a demo bucket holds every object); one in 500 is empty.
+-- 64 B .. 8 KiB, log-uniform (small on purpose: a demo bucket holds every object); one in 100 is empty.
 CREATE OR REPLACE FUNCTION pg_temp.file_size(n bigint, salt integer) RETURNS bigint LANGUAGE sql STABLE PARALLEL SAFE AS
-$$ SELECT CASE WHEN pg_temp.rnd(n, salt) < 0.002 THEN 0
+$$ SELECT CASE WHEN pg_temp.rnd(n, salt) < 0.01 THEN 0
                ELSE floor(exp(ln(64) + pg_temp.rnd(n, salt + 1) * (ln(8192) - ln(64))))::bigint END $$;
 
 CREATE OR REPLACE FUNCTION pg_temp.upload_name(n bigint, salt integer) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS
@@ -372,8 +372,9 @@ WITH done AS (
     RETURNING 1)
 INSERT INTO demo_mutation SELECT 'accounts', 'inserted', count(*) FROM done;
 
--- Half of the new users already exist in QVP (persons 1..200 exist at every scale), unless they
--- already have an SVP account; the others are new to both systems.
+-- Up to 50 new users a day already exist in QVP (persons 1..200 exist at every scale; 7919 is
+-- prime, so 50 even steps give 50 different persons), unless they already have an SVP account;
+-- the others are new to both systems.
 WITH done AS (
     INSERT INTO users (id, account_id, email, encrypted_password, first_name, last_name, phone, time_zone, locale, role, admin,
                        sign_in_count, current_sign_in_at, confirmed_at, created_at, updated_at)
@@ -385,9 +386,9 @@ WITH done AS (
            1, u.at, u.at, u.at, u.at
     FROM demo_params p
     CROSS JOIN LATERAL (SELECT p.last_user + g AS id, pg_temp.moment(p.last_user + g, p.seed + 51, p.as_of) AS at,
-                               CASE WHEN g % 2 = 0
-                                     AND NOT EXISTS (SELECT 1 FROM users x WHERE lower(x.email) = lower(pg_temp.email(1 + pg_temp.pick(p.last_user + g, p.seed + 52, 200))))
-                                    THEN 1 + pg_temp.pick(p.last_user + g, p.seed + 52, 200)
+                               CASE WHEN g % 2 = 0 AND g <= 100
+                                     AND NOT EXISTS (SELECT 1 FROM users x WHERE lower(x.email) = lower(pg_temp.email(1 + ((p.last_user + g) * 7919) % 200)))
+                                    THEN 1 + ((p.last_user + g) * 7919) % 200
                                     ELSE -(p.last_user + g) END AS p
                         FROM generate_series(1, greatest(3, p.n_users / 100)) g) u
     RETURNING 1)
@@ -397,7 +398,7 @@ WITH done AS (
     INSERT INTO requests (id, account_id, user_id, assignee_id, reference, status, kind, subject_name, notes, metadata, price_cents,
                           price_currency, due_on, submitted_at, completed_at, deleted_at, created_at, updated_at)
     SELECT r.id, coalesce(u.account_id, 1), u.id, NULL,
-           format('SVP-%s-%s', to_char(r.at, 'YYYY'), lpad(r.id::text, 7, '0')),
+           format('SVP-%s-%s', to_char(r.at, 'YYYY'), lpad(r.id::text, greatest(7, length(r.id::text)), '0')),
            r.status, 'identity',
            pg_temp.first_name(r.id + 30000000000) || ' ' || pg_temp.last_name(r.id + 30000000000),
            pg_temp.note(r.id, 306), jsonb_build_object('source', 'portal', 'extra', jsonb_build_object('note', pg_temp.note(r.id, 312))),
