@@ -214,7 +214,8 @@ WHERE (a.record_type = 'Request' AND a.record_id IN (SELECT id FROM demo_doomed)
 -- Users who never did anything are deleted, with their avatar.
 WITH chosen AS (
     SELECT u.id FROM users u, demo_params p
-    WHERE NOT EXISTS (SELECT 1 FROM requests r WHERE r.user_id = u.id OR r.assignee_id = u.id)
+    WHERE NOT EXISTS (SELECT 1 FROM requests r WHERE r.user_id = u.id)
+      AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.assignee_id = u.id)
       AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.uploaded_by_id = u.id)
     ORDER BY pg_temp.rnd(u.id, p.seed + 2), u.id
     LIMIT (SELECT greatest(1, n_users / 300) FROM demo_params)),
@@ -375,7 +376,16 @@ INSERT INTO demo_mutation SELECT 'accounts', 'inserted', count(*) FROM done;
 -- Up to 50 new users a day already exist in QVP (persons 1..200 exist at every scale; 7919 is
 -- prime, so 50 even steps give 50 different persons), unless they already have an SVP account;
 -- the others are new to both systems.
-WITH done AS (
+WITH candidates AS (
+    SELECT p.last_user + g AS id,
+           pg_temp.moment(p.last_user + g, p.seed + 51, p.as_of) AS at,
+           CASE WHEN g % 2 = 0 AND g <= 100 THEN 1 + ((p.last_user + g) * 7919) % 200 END AS qvp_person
+    FROM demo_params p, generate_series(1, greatest(3, p.n_users / 100)) g),
+people AS (
+    SELECT c.id, c.at, CASE WHEN c.qvp_person IS NOT NULL AND x.id IS NULL THEN c.qvp_person ELSE -c.id END AS p
+    FROM candidates c
+    LEFT JOIN users x ON c.qvp_person IS NOT NULL AND lower(x.email) = lower(pg_temp.email(c.qvp_person))),
+done AS (
     INSERT INTO users (id, account_id, email, encrypted_password, first_name, last_name, phone, time_zone, locale, role, admin,
                        sign_in_count, current_sign_in_at, confirmed_at, created_at, updated_at)
     SELECT u.id, 1 + pg_temp.pick(u.id, 203, p.last_account::integer),
@@ -384,13 +394,7 @@ WITH done AS (
            '$2a$12$' || substr(md5('svp-password-' || u.id) || md5('salt-' || u.id), 1, 53),
            pg_temp.first_name(u.p), pg_temp.last_name(u.p), pg_temp.phone(u.id, 208), 'Europe/Zurich', NULL, 0, false,
            1, u.at, u.at, u.at, u.at
-    FROM demo_params p
-    CROSS JOIN LATERAL (SELECT p.last_user + g AS id, pg_temp.moment(p.last_user + g, p.seed + 51, p.as_of) AS at,
-                               CASE WHEN g % 2 = 0 AND g <= 100
-                                     AND NOT EXISTS (SELECT 1 FROM users x WHERE lower(x.email) = lower(pg_temp.email(1 + ((p.last_user + g) * 7919) % 200)))
-                                    THEN 1 + ((p.last_user + g) * 7919) % 200
-                                    ELSE -(p.last_user + g) END AS p
-                        FROM generate_series(1, greatest(3, p.n_users / 100)) g) u
+    FROM people u, demo_params p
     RETURNING 1)
 INSERT INTO demo_mutation SELECT 'users', 'inserted', count(*) FROM done;
 
