@@ -1,0 +1,113 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Ferry.Shared.Storage;
+using Npgsql;
+
+namespace Ferry.Cli.Demo;
+
+/// <summary>
+/// One object listed by a demo source: QVP's file_storage (container = bucket, key = object_key,
+/// checksum = hex MD5) or SVP's active_storage_blobs (container = service_name, key = key,
+/// checksum = base64 MD5, NULL for a few blobs as Rails allows).
+/// </summary>
+public sealed record DemoObject(DemoSource Source, long Id, string Container, string Key, long SizeBytes, byte[]? Md5);
+
+/// <summary>
+/// The bytes behind the demo's file rows. Each object is the first size bytes of the UTF-8 of
+/// (key + "\n") repeated: tiny to describe, and its size and MD5 match what the row says.
+/// </summary>
+public static class DemoFiles
+{
+    public static Stream OpenContent(string key, long sizeBytes) => new RepeatingStream(Encoding.UTF8.GetBytes(key + "\n"), sizeBytes);
+
+    /// <summary>Every object row of a source, in id order, soft-deleted ones included (their objects still exist).</summary>
+    public static async IAsyncEnumerable<DemoObject> ListAsync(DemoSource source, string connectionString, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var sql = source == DemoSource.Qvp
+            ? "SELECT id, bucket, object_key, size_bytes, checksum_md5 FROM public.file_storage ORDER BY id"
+            : "SELECT id, service_name, key, byte_size, checksum FROM public.active_storage_blobs ORDER BY id";
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand(sql, conn) { CommandTimeout = 0 };
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var checksum = reader.IsDBNull(4) ? null : reader.GetString(4);
+            var md5 = checksum is null ? null : source == DemoSource.Qvp ? Convert.FromHexString(checksum) : Convert.FromBase64String(checksum);
+            yield return new DemoObject(source, reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), md5);
+        }
+    }
+
+    /// <summary>
+    /// Writes every object of a source into <paramref name="store"/>, under <paramref name="keyOf"/>
+    /// (default: container/key), a few at a time. Returns the number of objects written.
+    /// </summary>
+    public static async Task<long> UploadAsync(IObjectStore store, DemoSource source, string connectionString,
+        Func<DemoObject, string>? keyOf = null, int parallelism = 8, CancellationToken ct = default)
+    {
+        keyOf ??= o => $"{o.Container}/{o.Key}";
+        long written = 0;
+        await Parallel.ForEachAsync(ListAsync(source, connectionString, ct),
+            new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct },
+            async (o, token) =>
+            {
+                await using var upload = await store.BeginUploadAsync(keyOf(o), token);
+                await using (var content = OpenContent(o.Key, o.SizeBytes))
+                    await content.CopyToAsync(upload.Stream, token);
+                await upload.CompleteAsync(token);
+                Interlocked.Increment(ref written);
+            });
+        return written;
+    }
+
+    /// <summary>A read-only, seekable stream of a pattern repeated up to a length.</summary>
+    private sealed class RepeatingStream(byte[] pattern, long length) : Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => length;
+
+        public override long Position
+        {
+            get => _position;
+            set => _position = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value));
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = (int)Math.Min(buffer.Length, Math.Max(0, length - _position));
+            for (var i = 0; i < n;)
+            {
+                var from = (int)(_position % pattern.Length);
+                var chunk = Math.Min(n - i, pattern.Length - from);
+                pattern.AsSpan(from, chunk).CopyTo(buffer[i..]);
+                i += chunk;
+                _position += chunk;
+            }
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Task.FromResult(Read(buffer.AsSpan(offset, count)));
+
+        public override long Seek(long offset, SeekOrigin origin) => Position = origin switch
+        {
+            SeekOrigin.Begin => offset,
+            SeekOrigin.Current => _position + offset,
+            SeekOrigin.End => length + offset,
+            _ => throw new ArgumentOutOfRangeException(nameof(origin)),
+        };
+
+        public override void Flush() { }
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
