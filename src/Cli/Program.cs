@@ -2,6 +2,10 @@ using System.CommandLine;
 using Ferry.Cli.Commands;
 using Ferry.Shared.Metadata;
 
+// Tables in logs and CI output should not be squeezed to 80 columns.
+if (Console.IsOutputRedirected)
+    Spectre.Console.AnsiConsole.Profile.Width = 180;
+
 var root = new RootCommand("Ferry: move PostgreSQL applications and their files into one new system, table by table.");
 foreach (var command in CommandCatalog.All())
     root.Subcommands.Add(command);

@@ -7,6 +7,7 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
     [
+        DemoCommand.Build(),
         RunCommands.Run(),
         RunCommands.Replay(),
         MetadataCommands.Build(),

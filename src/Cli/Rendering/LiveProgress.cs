@@ -23,7 +23,9 @@ public sealed class LiveProgress : IProgress<StgProgress>
         if (previous?.Step != value.Step || now - _lastLine.GetValueOrDefault(value.ProcessId) > TimeSpan.FromSeconds(5))
         {
             _lastLine[value.ProcessId] = now;
-            Console.WriteLine($"  {value.ProcessId}: {value.Step.ToString().ToLowerInvariant()} {value.Rows:N0} rows");
+            Console.WriteLine(value.Step == StgStep.Merging
+                ? $"  {value.ProcessId}: merging"
+                : $"  {value.ProcessId}: {value.Step.ToString().ToLowerInvariant()} {value.Rows:N0} rows");
         }
     }
 

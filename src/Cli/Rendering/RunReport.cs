@@ -15,7 +15,7 @@ public static class RunReport
         table.Columns[1].RightAligned();
         table.Columns[8].RightAligned();
         long read = 0, ins = 0, upd = 0, del = 0, same = 0;
-        var wall = TimeSpan.Zero;
+        TimeSpan extract = TimeSpan.Zero, loadMerge = TimeSpan.Zero;
         foreach (var o in outcomes)
         {
             if (o.Result is { } r)
@@ -24,7 +24,8 @@ public static class RunReport
                 table.AddRow(o.ProcessId, N(r.RowsExtracted), N(c.Inserted), N(c.Updated), N(c.Deleted), N(c.Unchanged),
                     Secs(r.Extract), Secs(r.Load + r.Merge), N((long)(r.RowsExtracted / Math.Max(r.Total.TotalSeconds, 0.001))), "[green]ok[/]");
                 read += r.RowsExtracted; ins += c.Inserted; upd += c.Updated; del += c.Deleted; same += c.Unchanged;
-                wall += r.Total;
+                extract += r.Extract;
+                loadMerge += r.Load + r.Merge;
             }
             else
                 table.AddRow(new Markup(Markup.Escape(o.ProcessId)), new Text(""), new Text(""), new Text(""), new Text(""), new Text(""), new Text(""), new Text(""), new Text(""),
@@ -32,7 +33,7 @@ public static class RunReport
         }
         table.AddEmptyRow();
         var failed = outcomes.Count(o => !o.Succeeded);
-        table.AddRow("[bold]total[/]", N(read), N(ins), N(upd), N(del), N(same), "", Secs(wall), "",
+        table.AddRow("[bold]total[/]", N(read), N(ins), N(upd), N(del), N(same), Secs(extract), Secs(loadMerge), "",
             failed == 0 ? $"[green]{outcomes.Count} ok[/]" : $"[red]{failed} failed[/], {outcomes.Count - failed} ok");
         return table;
     }

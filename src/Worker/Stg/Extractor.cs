@@ -116,8 +116,10 @@ public sealed partial class Extractor(IObjectStore store)
             while ((n = await copy.ReadAsync(buffer, ct)) > 0)
             {
                 var ends = scanner.CountRecordEnds(buffer.AsSpan(0, n));
+                // The first record is the header.
+                var rows = records == 0 && ends > 0 ? ends - 1 : ends;
                 records += ends;
-                if (ends > 0) progress?.Report(ends);
+                if (rows > 0) progress?.Report(rows);
                 await gzip.WriteAsync(buffer.AsMemory(0, n), ct);
             }
         }

@@ -39,7 +39,9 @@ public sealed class Loader(IObjectStore store)
         await PgCopy.PinSessionAsync(conn, ct);
         var stg = SqlText.Qualified(stgSchema, manifest.StgTable);
 
-        // Schema first, in its own transaction, so a drift error stops the table before any data moves.
+        await StgSchemaManager.EnsureSchemaAsync(conn, stgSchema, ct);
+        await StgSchemaManager.EnsureSchemaAsync(conn, LoadSchema, ct);
+        // Table first, in its own transaction, so a drift error stops the table before any data moves.
         IReadOnlyList<string> changes;
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
@@ -70,7 +72,6 @@ public sealed class Loader(IObjectStore store)
         // Later loads: stage into an unlogged table; parts in parallel, each on its own connection.
         var load = SqlText.Qualified(LoadSchema, LoadTableName(manifest.StgTable));
         var keys = SqlText.Qualified(LoadSchema, LoadTableName(manifest.StgTable, "__keys"));
-        await Exec(conn, $"CREATE SCHEMA IF NOT EXISTS {SqlText.Ident(LoadSchema)}", ct);
         await Exec(conn, $"DROP TABLE IF EXISTS {load}; DROP TABLE IF EXISTS {keys}", ct);
         var loadColumns = manifest.Columns.Select(c => $"{SqlText.Ident(c.Name)} {c.StgType}").Append("stg_row_hash bigint NOT NULL");
         await Exec(conn, $"CREATE UNLOGGED TABLE {load} ({string.Join(", ", loadColumns)})", ct);
@@ -143,7 +144,7 @@ public sealed class Loader(IObjectStore store)
         catch (PostgresException e) when (!e.IsTransient)
         {
             // Bytes that decompress but are not the CSV the manifest describes: the database says why.
-            throw new LoadFailedException($"{where} could not be loaded: {e.MessageText}; STG unchanged", e);
+            throw new LoadFailedException($"{where} could not be loaded: {ErrorText.Of(e)}; STG unchanged", e);
         }
         progress?.Report(rows);
         return rows;

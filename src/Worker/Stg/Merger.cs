@@ -56,7 +56,7 @@ public static class Merger
             FROM ferry_diff d WHERE d.is_new
             """, ct, run);
         await Exec(conn, $"""
-            UPDATE {stg} t SET ({SqlText.IdentList(cols)}) = ({SqlText.IdentList(cols, "d")}),
+            UPDATE {stg} t SET ({SqlText.IdentList(cols)}) = ROW({SqlText.IdentList(cols, "d")}),
                 stg_row_hash = d.stg_row_hash, stg_updated_at = now(),
                 stg_deleted_at = CASE WHEN {SoftDeleted("d")} THEN coalesce(t.stg_deleted_at, now()) END, stg_run_id = $1
             FROM ferry_diff d WHERE NOT d.is_new AND {KeyJoin("t", "d")}

@@ -158,7 +158,7 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
 
 /// <summary>A step failure, in one line a person can act on: process, step, cause.</summary>
 public sealed class StepFailedException(string processId, string step, Exception inner)
-    : Exception($"{processId}: {step} failed: {inner.Message}", inner)
+    : Exception($"{processId}: {step} failed: {ErrorText.Of(inner)}", inner)
 {
     public string ProcessId { get; } = processId;
     public string Step { get; } = step;
@@ -168,4 +168,14 @@ public sealed class StepFailedException(string processId, string step, Exception
 public sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
 {
     public void Report(T value) => report(value);
+}
+
+/// <summary>One line for a person: the database's own message (not Npgsql's multi-line form), or the exception's first line.</summary>
+public static class ErrorText
+{
+    public static string Of(Exception e) => e switch
+    {
+        PostgresException pg => $"{pg.MessageText} (SQLSTATE {pg.SqlState}{(pg.TableName is { } t ? $", table {t}" : "")})",
+        _ => e.Message.Split('\n', 2)[0].Trim(),
+    };
 }

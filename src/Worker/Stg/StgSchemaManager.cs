@@ -16,6 +16,21 @@ public static class StgSchemaManager
 
     public static bool IsReservedName(string column) => OwnColumns.Contains(column);
 
+    /// <summary>
+    /// CREATE SCHEMA IF NOT EXISTS, safe when several processes do it at once: the loser of that race
+    /// gets a unique violation from the catalog, which means the schema is there. Run it outside a transaction.
+    /// </summary>
+    public static async Task EnsureSchemaAsync(NpgsqlConnection conn, string schema, CancellationToken ct)
+    {
+        try
+        {
+            await Exec(conn, $"CREATE SCHEMA IF NOT EXISTS {SqlText.Ident(schema)}", ct);
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateSchema)
+        {
+        }
+    }
+
     public static async Task<bool> TableExistsAsync(NpgsqlConnection conn, string schema, string table, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(
@@ -45,7 +60,6 @@ public static class StgSchemaManager
     public static async Task<IReadOnlyList<string>> EnsureAsync(NpgsqlConnection conn, string schema, Manifest manifest, CancellationToken ct)
     {
         var table = SqlText.Qualified(schema, manifest.StgTable);
-        await Exec(conn, $"CREATE SCHEMA IF NOT EXISTS {SqlText.Ident(schema)}", ct);
         if (!await TableExistsAsync(conn, schema, manifest.StgTable, ct))
         {
             var cols = manifest.Columns.Select(c => $"{SqlText.Ident(c.Name)} {c.StgType}").Concat([

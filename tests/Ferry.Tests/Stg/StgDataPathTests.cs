@@ -191,4 +191,36 @@ public class StgDataPathTests
         Assert.Equal(new MergeCounts(0, 20, 9, 19971), again.Counts);
         await bed.AssertStgEqualsSourceAsync("big", "src_big", ["id", "v"], "id");
     }
+
+    [Fact]
+    public async Task A_table_of_one_column_merges_changes_and_deletes()
+    {
+        await using var bed = await StgTestBed.CreateAsync("onecol");
+        await bed.ExecSourceAsync("CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations SELECT '2024' || g FROM generate_series(10, 30) g");
+        var table = StgTestBed.Table("schema_migrations", ["version"]);
+        var process = bed.Process(table);
+        await process.RunAsync(table, RunMode.Bulk);
+
+        await bed.ExecSourceAsync("DELETE FROM schema_migrations WHERE version = '202410'; INSERT INTO schema_migrations VALUES ('202499')");
+        var run = await process.RunAsync(table, RunMode.Incremental);
+
+        Assert.Equal(new MergeCounts(1, 0, 1, 20), run.Counts);
+        await bed.AssertStgEqualsSourceAsync("schema_migrations", "src_schema_migrations", ["version"], "version");
+    }
+
+    [Fact]
+    public async Task Many_tables_loading_at_once_into_a_new_target_do_not_trip_over_each_other()
+    {
+        await using var bed = await StgTestBed.CreateAsync("parallel");
+        var tables = Enumerable.Range(1, 6).Select(i => StgTestBed.Table($"p{i}", ["id"])).ToArray();
+        foreach (var t in tables)
+            await bed.ExecSourceAsync($"CREATE TABLE {t.Table} (id int PRIMARY KEY, v text); INSERT INTO {t.Table} SELECT g, 'v' FROM generate_series(1, 100) g");
+        var process = bed.Process(tables);
+
+        var first = await Task.WhenAll(tables.Select(t => process.RunAsync(t, RunMode.Bulk)));
+        var second = await Task.WhenAll(tables.Select(t => process.RunAsync(t, RunMode.Bulk)));
+
+        Assert.All(first, r => Assert.Equal(new MergeCounts(100, 0, 0, 0), r.Counts));
+        Assert.All(second, r => Assert.Equal(new MergeCounts(0, 0, 0, 100), r.Counts));
+    }
 }

@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Ferry.Cli.Demo;
+using Ferry.Cli.Rendering;
+using Ferry.Coordinator.Pipelines;
+using Ferry.Shared.Metadata;
+using Ferry.Shared.Postgres;
+using Ferry.Shared.Sql;
+using Npgsql;
+using Ferry.Shared.Stg;
+using Ferry.Shared.Storage;
+using Spectre.Console;
+
+namespace Ferry.Cli.Commands;
+
+/// <summary>
+/// `ferry demo`: the whole STG job on embedded defaults. Starts a local PostgreSQL under .ferry/,
+/// creates the demo QVP and SVP sources and the UniPACC target, bulk-loads every table into STG,
+/// lets "one day" of changes happen in the sources, runs the incremental load and reports per table.
+/// </summary>
+public static class DemoCommand
+{
+    public static Command Build()
+    {
+        var scale = new Option<int>("--scale") { Description = "Size of the demo sources: 1 ≈ a few thousand rows, 1000 ≈ millions", DefaultValueFactory = _ => 1 };
+        var home = new Option<DirectoryInfo>("--home") { Description = "Where the local PostgreSQL and the object store live", DefaultValueFactory = _ => new DirectoryInfo(".ferry") };
+        var parallel = new Option<int>("--parallel", "-p") { Description = "Processes run at once", DefaultValueFactory = _ => 2 };
+        var keep = new Option<bool>("--keep-running") { Description = "Leave PostgreSQL running afterwards and print how to connect" };
+        var metadataOption = CommonOptions.Metadata();
+        var command = new Command("demo", "Run the demo migration end to end on a local PostgreSQL: bulk load, one day of changes, incremental load")
+            { scale, home, parallel, keep, metadataOption };
+        command.SetAction(async (r, ct) => await RunAsync(r.GetValue(scale), r.GetValue(home)!, r.GetValue(parallel), r.GetValue(keep),
+            CommonOptions.MetadataDirectory(r.GetValue(metadataOption)), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(int scale, DirectoryInfo home, int parallel, bool keepRunning, string metadataDir, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        AnsiConsole.MarkupLine($"[bold]Ferry demo[/] (scale {scale}) in {Markup.Escape(home.FullName)}");
+        AnsiConsole.MarkupLine("Starting a local PostgreSQL…");
+        var server = await LocalPostgres.StartAsync(Path.Combine(home.FullName, "pg"), new LocalPostgresOptions { StopOnDispose = !keepRunning }, ct);
+        await using var _ = server;
+        AnsiConsole.MarkupLine($"  PostgreSQL on 127.0.0.1:{server.Port} (data in {Markup.Escape(server.DataDirectory)})");
+
+        var qvp = await server.CreateDatabaseAsync("qvp", ct: ct);
+        var svp = await server.CreateDatabaseAsync("svp", ct: ct);
+        await server.CreateDatabaseAsync("unipacc", ct: ct);
+        var objects = Path.Combine(home.FullName, "objects");
+        if (Directory.Exists(objects)) Directory.Delete(objects, recursive: true);
+        // The shipped connections.yaml reads these; the password stays in this process's environment.
+        foreach (var prefix in new[] { "QVP", "SVP", "TARGET" })
+        {
+            Environment.SetEnvironmentVariable($"{prefix}_HOST", "127.0.0.1");
+            Environment.SetEnvironmentVariable($"{prefix}_PORT", server.Port.ToString());
+            Environment.SetEnvironmentVariable($"{prefix}_USER", server.User);
+            Environment.SetEnvironmentVariable($"{prefix}_PASSWORD", server.Password);
+        }
+        Environment.SetEnvironmentVariable("FERRY_OBJECTS", objects);
+
+        await AnsiConsole.Status().StartAsync("Generating the demo QVP and SVP sources…", _ => DemoSources.CreateAsync(qvp, svp, scale, ct));
+        AnsiConsole.MarkupLine($"  sources ready ({clock.Elapsed.TotalSeconds:0.0} s)");
+
+        var metadata = MetadataLoader.Load(metadataDir);
+        var store = ObjectStoreFactory.Create(metadata.ObjectStore, Path.GetDirectoryName(metadataDir));
+        var tables = metadata.Tables;
+
+        var bulk = await RunCommands.RunBatchAsync(metadata, store, tables, RunMode.Bulk, parallel, null, ct);
+        AnsiConsole.Write(RunReport.Build("Day 1: bulk load into STG", bulk));
+
+        var mutation = await DemoSources.MutateAsync(qvp, svp, asOf: null, ct);
+        AnsiConsole.MarkupLine($"One day later in the sources: {mutation.Inserted:N0} rows inserted, {mutation.Updated:N0} updated, " +
+            $"{mutation.SoftDeleted:N0} soft-deleted, {mutation.HardDeleted:N0} hard-deleted");
+
+        var incremental = await RunCommands.RunBatchAsync(metadata, store, tables, RunMode.Incremental, parallel, null, ct);
+        AnsiConsole.Write(RunReport.Build("Day 2: incremental load into STG", incremental));
+
+        var mismatches = await CompareAsync(metadata, ct);
+        if (mismatches.Count == 0)
+            AnsiConsole.MarkupLine($"[green]STG matches the sources[/]: live rows of all {tables.Count} tables equal their source tables' live rows.");
+        foreach (var m in mismatches)
+            AnsiConsole.MarkupLine($"[red]mismatch[/] {Markup.Escape(m)}");
+
+        AnsiConsole.MarkupLine($"Done in {clock.Elapsed.TotalSeconds:0.0} s. Extracts are kept in {Markup.Escape(objects)} (replay them with `ferry replay`).");
+        if (keepRunning)
+            AnsiConsole.MarkupLine($"PostgreSQL keeps running on 127.0.0.1:{server.Port}, user {server.User}; the password is in {Markup.Escape(Path.Combine(home.FullName, "pg", "password"))}.");
+        return bulk.Concat(incremental).All(o => o.Succeeded) && mismatches.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>Live rows per table, source against STG: the demo checks its own result.</summary>
+    private static async Task<List<string>> CompareAsync(MigrationMetadata metadata, CancellationToken ct)
+    {
+        var problems = new List<string>();
+        foreach (var t in metadata.Tables)
+        {
+            var live = t.SoftDeleteColumn is { } soft ? $" WHERE {SqlText.Ident(soft)} IS NULL" : "";
+            var source = await CountAsync(metadata.Sources[t.Source].ToConnectionString(), $"SELECT count(*) FROM {SqlText.Qualified(t.Schema, t.Table)}{live}", ct);
+            var stg = await CountAsync(metadata.Target.ToConnectionString(),
+                $"SELECT count(*) FROM {SqlText.Qualified(metadata.Target.StgSchema, t.StgTable)} WHERE stg_deleted_at IS NULL", ct);
+            if (source != stg) problems.Add($"{t.ProcessId}: source has {source:N0} live rows, STG {stg:N0}");
+        }
+        return problems;
+    }
+
+    private static async Task<long> CountAsync(string connectionString, string sql, CancellationToken ct)
+    {
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+}
