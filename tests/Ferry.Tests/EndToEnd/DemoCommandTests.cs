@@ -1,0 +1,47 @@
+namespace Ferry.Tests.EndToEnd;
+
+public class DemoCommandTests
+{
+    [Fact]
+    public async Task Ferry_demo_runs_bulk_and_incremental_loads_end_to_end_and_STG_matches_the_sources()
+    {
+        var home = Path.Combine(Path.GetTempPath(), $"ferry-demo-{Guid.NewGuid():N}");
+        try
+        {
+            var result = await FerryCli.RunAsync(Path.GetTempPath(), null, "demo", "--home", home, "--scale", "2");
+
+            Assert.True(result.ExitCode == 0, result.Output);
+            Assert.Contains("Day 1: bulk load into STG", result.Output);
+            Assert.Contains("Day 2: incremental load into STG", result.Output);
+            Assert.Contains("18 ok", result.Output);
+            Assert.Contains("STG matches the sources", result.Output);
+            // The extracts are kept, with their manifests, for replay.
+            Assert.NotEmpty(Directory.GetFiles(Path.Combine(home, "objects"), "manifest.json", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            try { Directory.Delete(home, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    [Fact]
+    public async Task A_malformed_metadata_file_is_reported_with_its_path_and_line_and_nothing_runs()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"ferry-badmeta-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.Combine(dir, "tables", "qvp"));
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "metadata", "connections.yaml"), Path.Combine(dir, "connections.yaml"));
+        await File.WriteAllTextAsync(Path.Combine(dir, "tables", "qvp", "users.yaml"), "source: qvp\ntable: public.users\nkey: [id]\ncdc:\n  mode: sometimes\n");
+        try
+        {
+            var result = await FerryCli.RunAsync(Path.GetTempPath(), null, "run", "stg.qvp.users", "--metadata", dir);
+
+            Assert.Equal(2, result.ExitCode);
+            Assert.Contains(Path.Combine(dir, "tables", "qvp", "users.yaml") + ":5:", result.Output);
+            Assert.Contains("sometimes", result.Output);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
