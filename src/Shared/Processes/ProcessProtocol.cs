@@ -1,9 +1,11 @@
 using Ferry.Shared.Stg;
 
+using Ferry.Shared.Serialization;
+
 namespace Ferry.Shared.Processes;
 
 /// <summary>Anything addressed to one process entity; the process id is the sharding entity id.</summary>
-public interface IProcessCommand
+public interface IProcessCommand : IFerryMessage
 {
     string ProcessId { get; }
 }
@@ -11,16 +13,16 @@ public interface IProcessCommand
 /// <summary>Start a run unless one is active. Answered with <see cref="RunAccepted"/> or <see cref="RunRejected"/>.</summary>
 public sealed record StartRun(string ProcessId, RunMode Mode, bool? KeySweep = null, string? PipelineRunId = null) : IProcessCommand;
 
-public sealed record RunAccepted(string ProcessId, string RunId);
+public sealed record RunAccepted(string ProcessId, string RunId) : IFerryMessage;
 
 /// <summary>The process is busy (or unknown): <see cref="ActiveRunId"/> says with what.</summary>
-public sealed record RunRejected(string ProcessId, string Reason, string? ActiveRunId);
+public sealed record RunRejected(string ProcessId, string Reason, string? ActiveRunId) : IFerryMessage;
 
 public sealed record GetProcessStatus(string ProcessId) : IProcessCommand;
 
 public sealed record CancelRun(string ProcessId) : IProcessCommand;
 
-public sealed record CancelAccepted(string ProcessId, string? RunId);
+public sealed record CancelAccepted(string ProcessId, string? RunId) : IFerryMessage;
 
 public enum ProcessStep { Idle, Extracting, Loading, Merging }
 
@@ -35,7 +37,7 @@ public sealed record ProcessStatus(
     string? LastError,
     RunSummary? LastSuccess,
     RunSummary? LastFailure,
-    string? Node);
+    string? Node) : IFerryMessage;
 
 /// <summary>A finished run: when, how it ended, and what it did.</summary>
 public sealed record RunSummary(
@@ -47,7 +49,7 @@ public sealed record RunSummary(
     long RowsExtracted,
     MergeCounts Counts,
     string? Error,
-    string? PipelineRunId);
+    string? PipelineRunId) : IFerryMessage;
 
 /// <summary>Sent by a process to the pipeline runner when one of its runs ends.</summary>
-public sealed record ProcessRunFinished(string ProcessId, RunSummary Run);
+public sealed record ProcessRunFinished(string ProcessId, RunSummary Run) : IFerryMessage;

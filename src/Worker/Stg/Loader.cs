@@ -163,4 +163,7 @@ public sealed class Loader(IObjectStore store)
     }
 }
 
-public sealed class LoadFailedException(string message, Exception? inner = null) : Exception(message, inner);
+public class LoadFailedException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>The merge found no load table for its run: the files must be loaded again first.</summary>
+public sealed class LoadTableMissingException(string message) : LoadFailedException(message);

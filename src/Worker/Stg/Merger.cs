@@ -85,7 +85,7 @@ public static class Merger
         await using var cmd = new NpgsqlCommand("SELECT obj_description(to_regclass($1), 'pg_class')", conn) { Parameters = { new() { Value = load } } };
         var note = await cmd.ExecuteScalarAsync(ct) as string;
         if (note != Loader.LoadNote(manifest.RunId, loadedRows))
-            throw new LoadFailedException(
+            throw new LoadTableMissingException(
                 $"{manifest.ProcessId}: merge failed: the load table {load} does not hold run {manifest.RunId} ({note ?? "missing"}); load the run again; STG unchanged");
     }
 

@@ -1,9 +1,11 @@
 using Ferry.Shared.Stg;
 
-namespace Ferry.Worker.Processes;
+using Ferry.Shared.Serialization;
+
+namespace Ferry.Shared.Processes;
 
 /// <summary>What a process entity persists: one event per completed step, so a restarted entity resumes after the last one.</summary>
-public interface IProcessEvent;
+public interface IProcessEvent : IFerryMessage;
 
 public sealed record RunStarted(string RunId, RunMode Mode, bool? KeySweep, DateTimeOffset At, string? PipelineRunId) : IProcessEvent;
 

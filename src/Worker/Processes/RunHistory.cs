@@ -1,0 +1,109 @@
+using System.Text.Json;
+using Ferry.Shared.Processes;
+using Ferry.Shared.Stg;
+using Npgsql;
+
+namespace Ferry.Worker.Processes;
+
+/// <summary>
+/// Run history in the target PostgreSQL (ferry.run_history): one row per process run, written as its
+/// steps complete, so `ferry runs` and the dashboard can show it and it survives every restart.
+/// </summary>
+public sealed class RunHistory(string connectionString)
+{
+    private const string Schema = """
+        CREATE SCHEMA IF NOT EXISTS ferry;
+        CREATE TABLE IF NOT EXISTS ferry.run_history (
+            process_id      text NOT NULL,
+            run_id          text NOT NULL,
+            pipeline_run_id text,
+            mode            text NOT NULL,
+            started_at      timestamptz NOT NULL,
+            finished_at     timestamptz,
+            status          text NOT NULL,
+            step            text NOT NULL,
+            steps           jsonb NOT NULL DEFAULT '{}',
+            rows_extracted  bigint,
+            inserted bigint, updated bigint, deleted bigint, unchanged bigint,
+            error           text,
+            node            text,
+            PRIMARY KEY (process_id, run_id)
+        );
+        CREATE INDEX IF NOT EXISTS run_history_started ON ferry.run_history (started_at DESC);
+        """;
+
+    private int _initialized;
+
+    public async Task EnsureAsync(CancellationToken ct = default)
+    {
+        if (Interlocked.CompareExchange(ref _initialized, 1, 0) != 0) return;
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand(Schema, conn);
+        try { await cmd.ExecuteNonQueryAsync(ct); }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateSchema or PostgresErrorCodes.DuplicateTable) { }
+    }
+
+    /// <summary>Records where a run stands after an event; idempotent (replays of the same event write the same row).</summary>
+    public async Task RecordAsync(string processId, ActiveRun run, string status, string step, IReadOnlyDictionary<string, double> steps,
+        DateTimeOffset? finishedAt, MergeCounts? counts, string? error, string node, CancellationToken ct = default)
+    {
+        await EnsureAsync(ct);
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO ferry.run_history AS h (process_id, run_id, pipeline_run_id, mode, started_at, finished_at, status, step, steps,
+                rows_extracted, inserted, updated, deleted, unchanged, error, node)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16)
+            ON CONFLICT (process_id, run_id) DO UPDATE SET finished_at = EXCLUDED.finished_at, status = EXCLUDED.status, step = EXCLUDED.step,
+                steps = EXCLUDED.steps, rows_extracted = EXCLUDED.rows_extracted, inserted = EXCLUDED.inserted, updated = EXCLUDED.updated,
+                deleted = EXCLUDED.deleted, unchanged = EXCLUDED.unchanged, error = EXCLUDED.error, node = EXCLUDED.node
+            """, conn);
+        cmd.Parameters.Add(new() { Value = processId });
+        cmd.Parameters.Add(new() { Value = run.RunId });
+        cmd.Parameters.Add(new() { Value = (object?)run.PipelineRunId ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = run.Mode.ToString().ToLowerInvariant() });
+        cmd.Parameters.Add(new() { Value = run.StartedAt });
+        cmd.Parameters.Add(new() { Value = (object?)finishedAt ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = status });
+        cmd.Parameters.Add(new() { Value = step });
+        cmd.Parameters.Add(new() { Value = JsonSerializer.Serialize(steps) });
+        cmd.Parameters.Add(new() { Value = (object?)run.Manifest?.TotalRows ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = (object?)counts?.Inserted ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = (object?)counts?.Updated ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = (object?)counts?.Deleted ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = (object?)counts?.Unchanged ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = (object?)error ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = node });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public sealed record Row(string ProcessId, string RunId, string? PipelineRunId, string Mode, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt,
+        string Status, string Step, long? RowsExtracted, long? Inserted, long? Updated, long? Deleted, long? Unchanged, string? Error, string? Node);
+
+    /// <summary>The newest runs, optionally of one process or one pipeline run.</summary>
+    public async Task<IReadOnlyList<Row>> ListAsync(string? processId = null, string? pipelineRunId = null, int limit = 50, CancellationToken ct = default)
+    {
+        await EnsureAsync(ct);
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand("""
+            SELECT process_id, run_id, pipeline_run_id, mode, started_at, finished_at, status, step, rows_extracted, inserted, updated, deleted, unchanged, error, node
+            FROM ferry.run_history
+            WHERE ($1::text IS NULL OR process_id = $1) AND ($2::text IS NULL OR pipeline_run_id = $2)
+            ORDER BY started_at DESC LIMIT $3
+            """, conn);
+        cmd.Parameters.Add(new() { Value = (object?)processId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = (object?)pipelineRunId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new() { Value = limit });
+        var rows = new List<Row>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+            rows.Add(new Row(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4),
+                r.IsDBNull(5) ? null : r.GetFieldValue<DateTimeOffset>(5), r.GetString(6), r.GetString(7),
+                N(r, 8), N(r, 9), N(r, 10), N(r, 11), N(r, 12), r.IsDBNull(13) ? null : r.GetString(13), r.IsDBNull(14) ? null : r.GetString(14)));
+        return rows;
+
+        static long? N(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Ferry.Shared.Processes;
+using Ferry.Shared.Stg;
+using Ferry.Worker.Stg;
+
+namespace Ferry.Worker.Processes;
+
+/// <summary>The outcome of one step, sent to the process entity.</summary>
+public sealed record StepSucceeded(string RunId, ProcessStep Step, IProcessEvent Event);
+
+/// <summary>One failed attempt of a step; supervision decides whether another follows.</summary>
+public sealed record StepAttemptFailed(string RunId, ProcessStep Step, string Error);
+
+/// <summary>Rows handled so far in the running step (for status queries).</summary>
+public sealed record StepProgress(string RunId, long Rows);
+
+/// <summary>
+/// Runs one step of one run off the entity's thread: the I/O runs in a task piped back to this actor.
+/// A failure is reported to the entity and then thrown, so the backoff supervisor above restarts
+/// this actor, which starts the step again (every step is safe to repeat).
+/// </summary>
+public sealed class StepActor : ReceiveActor
+{
+    private readonly CancellationTokenSource _cts = new();
+    private readonly IActorRef _entity;
+    private readonly ActiveRun _run;
+    private readonly ProcessServices _services;
+    private readonly string _processId;
+
+    private sealed record Done(IProcessEvent Event);
+
+    public StepActor(IActorRef entity, string processId, ActiveRun run, ProcessServices services)
+    {
+        _entity = entity;
+        _processId = processId;
+        _run = run;
+        _services = services;
+        Receive<Done>(d =>
+        {
+            _entity.Tell(new StepSucceeded(_run.RunId, _run.Step, d.Event));
+            Context.Stop(Self);
+        });
+        Receive<Status.Failure>(f =>
+        {
+            var cause = f.Cause is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerException! : f.Cause;
+            _entity.Tell(new StepAttemptFailed(_run.RunId, _run.Step, cause.Message));
+            throw new StepFailedException(_processId, _run.Step.ToString().ToLowerInvariant(), cause);
+        });
+    }
+
+    protected override void PreStart()
+    {
+        var self = Self;
+        var entity = _entity;
+        var runId = _run.RunId;
+        var progress = new SyncProgress<StgProgress>(p => entity.Tell(new StepProgress(runId, p.Rows)));
+        RunAsync(progress, _cts.Token).PipeTo(self, success: e => new Done(e));
+    }
+
+    protected override void PostStop()
+    {
+        _cts.Cancel();
+        _cts.Dispose();
+    }
+
+    private async Task<IProcessEvent> RunAsync(IProgress<StgProgress> progress, CancellationToken ct)
+    {
+        var table = _services.Metadata.FindTable(_processId)
+            ?? throw new InvalidOperationException($"{_processId} is not in this worker's metadata");
+        var clock = Stopwatch.StartNew();
+        switch (_run.Step)
+        {
+            case ProcessStep.Extracting:
+                var manifest = await _services.Stg.ExtractAsync(table, _run.Mode, _run.RunId, _run.KeySweep, progress, ct);
+                return new Extracted(_run.RunId, manifest, clock.Elapsed);
+            case ProcessStep.Loading:
+                var loaded = await _services.Stg.LoadAsync(_run.Manifest!, progress, ct);
+                return new Loaded(_run.RunId, loaded.Rows, loaded.MergedDirectly ? loaded.Counts : null, clock.Elapsed);
+            case ProcessStep.Merging:
+                if (_run.MergedDirectly is { } direct)
+                    return new RunSucceeded(_run.RunId, direct, DateTimeOffset.UtcNow);
+                try
+                {
+                    return new RunSucceeded(_run.RunId, await _services.Stg.MergeAsync(_run.Manifest!, _run.LoadedRows!.Value, ct), DateTimeOffset.UtcNow);
+                }
+                catch (LoadTableMissingException)
+                {
+                    // The load table went away (a restarted database drops unlogged tables): load the files again, then merge.
+                    var reloaded = await _services.Stg.LoadAsync(_run.Manifest!, progress, ct);
+                    var counts = reloaded.MergedDirectly ? reloaded.Counts! : await _services.Stg.MergeAsync(_run.Manifest!, reloaded.Rows, ct);
+                    return new RunSucceeded(_run.RunId, counts, DateTimeOffset.UtcNow);
+                }
+            default:
+                throw new InvalidOperationException($"{_processId}: no step to run in state {_run.Step}");
+        }
+    }
+}
