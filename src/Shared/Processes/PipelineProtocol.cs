@@ -25,7 +25,7 @@ public enum PipelineRunState { Running, Succeeded, Failed, Cancelled }
 public enum ProcessRunState { Pending, Running, Succeeded, Failed }
 
 /// <summary>One process within a pipeline run.</summary>
-public sealed record PipelineProcess(string ProcessId, int Group, ProcessRunState State, string? RunId, RunSummary? Result, string? Error) : IFerryMessage;
+public sealed record PipelineProcess(string ProcessId, int Group, ProcessRunState State, string? RunId, RunSummary? Result, string? Error);
 
 public sealed record PipelineRunStatus(
     string PipelineRunId,

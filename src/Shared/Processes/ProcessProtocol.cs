@@ -49,7 +49,7 @@ public sealed record RunSummary(
     long RowsExtracted,
     MergeCounts Counts,
     string? Error,
-    string? PipelineRunId) : IFerryMessage;
+    string? PipelineRunId);
 
 /// <summary>Sent by a process to the pipeline runner when one of its runs ends.</summary>
 public sealed record ProcessRunFinished(string ProcessId, RunSummary Run) : IFerryMessage;

@@ -3,7 +3,6 @@ using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
 using Ferry.Shared.Processes;
-using Ferry.Shared.Stg;
 
 namespace Ferry.Shared.Serialization;
 
@@ -44,7 +43,6 @@ public sealed class FerrySerializer(ExtendedActorSystem system) : SerializerWith
         ["pipeline-run-status"] = typeof(PipelineRunStatus),
         ["pipeline-run-list"] = typeof(PipelineRunList),
         ["pipeline-run-not-found"] = typeof(PipelineRunNotFound),
-        ["manifest"] = typeof(Manifest),
     };
 
     private static readonly Dictionary<Type, string> Aliases = Types.ToDictionary(kv => kv.Value, kv => kv.Key);

@@ -1,0 +1,88 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Serialization;
+using Akka.TestKit.Xunit2;
+using Ferry.Shared.Processes;
+using Ferry.Shared.Serialization;
+using Ferry.Shared.Stg;
+
+namespace Ferry.Tests.Processes;
+
+/// <summary>Every message that crosses nodes, and every persisted event, survives Ferry's serializer unchanged.</summary>
+public class SerializationTests() : TestKit(ConfigurationFactory.ParseString("""
+    akka.actor.serializers.ferry = "Ferry.Shared.Serialization.FerrySerializer, Ferry.Shared"
+    akka.actor.serialization-bindings { "Ferry.Shared.Serialization.IFerryMessage, Ferry.Shared" = ferry }
+    """))
+{
+    private static readonly DateTimeOffset At = new(2026, 11, 25, 10, 30, 15, 123, TimeSpan.Zero);
+
+    private static readonly Manifest SampleManifest = new(
+        "stg.qvp.users", "20261125T103015Z-abc123", "qvp", "public.users", "qvp_users", RunMode.Incremental, false,
+        new CdcBounds("window", At.AddDays(-7), ["created_at", "updated_at"], null), At,
+        [new ColumnSpec("id", "bigint", "bigint"), new ColumnSpec("status", "request_status", "text")], ["id"],
+        [new PartInfo("part-00000.csv.gz", 42, 1234, "ab12", "id in [-inf, +inf)")], new PartInfo("keys.csv.gz", 100, 300, "cd34"),
+        "deleted_at", At, ExtractSettings.Pinned);
+
+    private static readonly RunSummary Summary = new("20261125T103015Z-abc123", RunMode.Bulk, At, At.AddMinutes(2), true, 42,
+        new MergeCounts(1, 2, 3, 36), null, "p-1");
+
+    public static IEnumerable<object[]> Messages() => new object[]
+    {
+        new StartRun("stg.qvp.users", RunMode.Bulk, true, "p-1"),
+        new RunAccepted("stg.qvp.users", "r-1"),
+        new RunRejected("stg.qvp.users", "busy", "r-0"),
+        new GetProcessStatus("stg.qvp.users"),
+        new ProcessStatus("stg.qvp.users", ProcessStep.Loading, "r-1", RunMode.Incremental, At, 2, "boom", Summary, Summary with { Succeeded = false, Error = "x" }, "akka.tcp://ferry@127.0.0.1:4054"),
+        new CancelRun("stg.qvp.users"),
+        new CancelAccepted("stg.qvp.users", null),
+        new ProcessRunFinished("stg.qvp.users", Summary),
+        new RunStarted("r-1", RunMode.Incremental, null, At, null),
+        new Extracted("r-1", SampleManifest, TimeSpan.FromSeconds(3.5)),
+        new Loaded("r-1", 42, new MergeCounts(42, 0, 0, 0), TimeSpan.FromMilliseconds(1500)),
+        new RunSucceeded("r-1", new MergeCounts(1, 2, 3, 4), At),
+        new RunFailed("r-1", "stg.qvp.users: load failed: part-00003.csv.gz is truncated", At),
+        new RunTargets(["nightly", "stg.qvp.*"], RunMode.Bulk, false, "cli"),
+        new PipelineRunAccepted("p-1", "nightly", [["stg.qvp.users", "stg.qvp.reports"], ["stg.svp.users"]]),
+        new PipelineRunRejected("already running", "p-0"),
+        new GetPipelineRun("p-1"),
+        new ListPipelineRuns(5),
+        new CancelPipelineRun("p-1"),
+        new PipelineRunStatus("p-1", "nightly", RunMode.Incremental, PipelineRunState.Running, At, null, 1, 2,
+            [new PipelineProcess("stg.qvp.users", 0, ProcessRunState.Succeeded, "r-1", Summary, null)]),
+        new PipelineRunList([]),
+        new PipelineRunNotFound("p-9"),
+    }.Select(m => new[] { m });
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void A_message_survives_a_round_trip_through_the_serializer_bound_to_it(object message)
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(message);
+        Assert.IsType<FerrySerializer>(serializer);
+        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
+        var bytes = serializer.ToBinary(message);
+        var back = Sys.Serialization.Deserialize(bytes, serializer.Identifier, manifest);
+
+        // Records compare by value, but collections inside them by reference: compare their JSON.
+        Assert.Equal(message.GetType(), back.GetType());
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(message, message.GetType(), FerrySerializer.Json),
+            System.Text.Json.JsonSerializer.Serialize(back, back.GetType(), FerrySerializer.Json));
+    }
+
+    [Fact]
+    public void Every_type_the_serializer_knows_has_a_round_trip_sample()
+    {
+        var sampled = Messages().Select(m => m[0].GetType()).ToHashSet();
+        var missing = FerrySerializer.Types.Values.Where(t => !sampled.Contains(t)).Select(t => t.Name).ToList();
+        Assert.Empty(missing);
+    }
+
+    [Fact]
+    public void Every_message_type_in_the_protocols_is_known_to_the_serializer()
+    {
+        var protocolTypes = typeof(IFerryMessage).Assembly.GetTypes()
+            .Where(t => typeof(IFerryMessage).IsAssignableFrom(t) && t is { IsClass: true, IsAbstract: false });
+        var unknown = protocolTypes.Where(t => !FerrySerializer.Types.Values.Contains(t)).Select(t => t.Name).ToList();
+        Assert.Empty(unknown);
+    }
+}
