@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Ferry.Cli.Demo;
+using Ferry.Cli.Embedded;
 using Ferry.Cli.Rendering;
 using Ferry.Coordinator.Pipelines;
 using Ferry.Shared.Metadata;
@@ -39,24 +40,13 @@ public static class DemoCommand
         var clock = Stopwatch.StartNew();
         AnsiConsole.MarkupLine($"[bold]Ferry demo[/] (scale {scale}) in {Markup.Escape(home.FullName)}");
         AnsiConsole.MarkupLine("Starting a local PostgreSQL…");
-        var server = await LocalPostgres.StartAsync(Path.Combine(home.FullName, "pg"), new LocalPostgresOptions { StopOnDispose = !keepRunning }, ct);
-        await using var _ = server;
+        var embedded = await EmbeddedEnvironment.StartAsync(home.FullName, fresh: true, keepRunning, ct);
+        await using var _ = embedded;
+        var server = embedded.Server;
         AnsiConsole.MarkupLine($"  PostgreSQL on 127.0.0.1:{server.Port} (data in {Markup.Escape(server.DataDirectory)})");
-
-        var qvp = await server.CreateDatabaseAsync("qvp", ct: ct);
-        var svp = await server.CreateDatabaseAsync("svp", ct: ct);
-        await server.CreateDatabaseAsync("unipacc", ct: ct);
-        var objects = Path.Combine(home.FullName, "objects");
-        if (Directory.Exists(objects)) Directory.Delete(objects, recursive: true);
-        // The shipped connections.yaml reads these; the password stays in this process's environment.
-        foreach (var prefix in new[] { "QVP", "SVP", "TARGET" })
-        {
-            Environment.SetEnvironmentVariable($"{prefix}_HOST", "127.0.0.1");
-            Environment.SetEnvironmentVariable($"{prefix}_PORT", server.Port.ToString());
-            Environment.SetEnvironmentVariable($"{prefix}_USER", server.User);
-            Environment.SetEnvironmentVariable($"{prefix}_PASSWORD", server.Password);
-        }
-        Environment.SetEnvironmentVariable("FERRY_OBJECTS", objects);
+        var qvp = embedded.ConnectionString("qvp");
+        var svp = embedded.ConnectionString("svp");
+        var objects = embedded.ObjectsDirectory;
 
         await AnsiConsole.Status().StartAsync("Generating the demo QVP and SVP sources…", _ => DemoSources.CreateAsync(qvp, svp, scale, ct));
         AnsiConsole.MarkupLine($"  sources ready ({clock.Elapsed.TotalSeconds:0.0} s)");

@@ -53,6 +53,12 @@ public sealed class Loader(IObjectStore store)
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
             await Exec(conn, $"LOCK TABLE {stg} IN SHARE ROW EXCLUSIVE MODE", ct);
+            if (await IsEmptyAsync(conn, stg, ct) && manifest.Parts.Count > 1 && parallelism > 1)
+            {
+                await tx.CommitAsync(ct);
+                var direct = await LoadEmptyInParallelAsync(manifest, folder, targetConnectionString, stg, columnList, parallelism, rowsProgress, ct);
+                return direct with { SchemaChanges = changes };
+            }
             if (await IsEmptyAsync(conn, stg, ct))
             {
                 // First load: COPY straight into STG, frozen, in this one transaction.
@@ -97,6 +103,70 @@ public sealed class Loader(IObjectStore store)
         await Exec(conn, $"COMMENT ON TABLE {load} IS {SqlText.Literal(LoadNote(manifest.RunId, total))}", ct);
         await Exec(conn, $"ANALYZE {load}", ct);
         return new LoadResult(total, false, null, changes);
+    }
+
+    /// <summary>
+    /// A first load of several parts: each lane (connection) copies parts straight into the empty STG table
+    /// in its own open transaction; only when every part has passed its checks do the lanes commit. A bad
+    /// part rolls every lane back, so STG stays empty. (A crash between two commits leaves some parts in;
+    /// the next run then merges instead of loading, and ends in the same state.)
+    /// </summary>
+    private async Task<LoadResult> LoadEmptyInParallelAsync(Manifest manifest, string folder, string targetConnectionString, string stg,
+        string columnList, int parallelism, IProgress<long>? rowsProgress, CancellationToken ct)
+    {
+        var copySql = $"COPY {stg} ({columnList}, stg_row_hash, stg_run_id) FROM STDIN (FORMAT csv)";
+        var lanes = new List<(NpgsqlConnection Conn, NpgsqlTransaction Tx)>();
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        try
+        {
+            for (var i = 0; i < Math.Min(parallelism, manifest.Parts.Count); i++)
+            {
+                var conn = new NpgsqlConnection(targetConnectionString);
+                await conn.OpenAsync(ct);
+                lanes.Add((conn, await conn.BeginTransactionAsync(ct)));
+                await PgCopy.PinSessionAsync(conn, ct);
+            }
+            var queue = new System.Collections.Concurrent.ConcurrentQueue<PartInfo>(manifest.Parts);
+            long rows = 0;
+            var work = lanes.Select(async lane =>
+            {
+                try
+                {
+                    while (queue.TryDequeue(out var part))
+                        Interlocked.Add(ref rows, await LoadPartAsync(lane.Conn, folder, manifest, part, copySql, "," + manifest.RunId, rowsProgress, failed.Token));
+                }
+                catch
+                {
+                    await failed.CancelAsync();
+                    throw;
+                }
+            }).ToList();
+            try
+            {
+                await Task.WhenAll(work);
+            }
+            catch when (!ct.IsCancellationRequested)
+            {
+                // Report the part that failed, not the lanes stopped because of it.
+                var cause = work.Where(t => t.IsFaulted).Select(t => t.Exception!.GetBaseException())
+                    .FirstOrDefault(e => e is not OperationCanceledException);
+                if (cause is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+                throw;
+            }
+            foreach (var lane in lanes)
+                await lane.Tx.CommitAsync(ct);
+            if (manifest.SoftDeleteColumn is { } soft)
+                await Exec(lanes[0].Conn, $"UPDATE {stg} SET stg_deleted_at = stg_inserted_at WHERE {SqlText.Ident(soft)} IS NOT NULL", ct);
+            return new LoadResult(rows, true, new MergeCounts(rows, 0, 0, 0), []);
+        }
+        finally
+        {
+            foreach (var lane in lanes)
+            {
+                await lane.Tx.DisposeAsync();   // rolls back what was not committed
+                await lane.Conn.DisposeAsync();
+            }
+        }
     }
 
     public static string LoadNote(string runId, long rows) => $"ferry run {runId}: {rows} rows";

@@ -143,4 +143,23 @@ public class StgFailureTests
         var error = await Assert.ThrowsAsync<StepFailedException>(() => bed.Process(table).RunAsync(table, RunMode.Bulk));
         Assert.StartsWith("stg.src.nope: extract failed: table public.nope was not found", error.Message);
     }
+
+    [Fact]
+    public async Task A_corrupt_part_in_a_first_load_of_many_parts_leaves_STG_empty()
+    {
+        await using var bed = await StgTestBed.CreateAsync("corruptfirst");
+        await bed.ExecSourceAsync("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 20000) g; ANALYZE t");
+        var table = StgTestBed.Table("t", ["id"], chunking: new Ferry.Shared.Metadata.ChunkingSpec(ThresholdRows: 1000, RowsPerChunk: 4000, Parallelism: 2));
+        var process = bed.Process(table);
+        var manifest = await process.ExtractAsync(table, RunMode.Bulk, RunLayout.NewRunId(DateTimeOffset.UtcNow));
+        Assert.Equal(5, manifest.Parts.Count);
+        var path = PartPath(bed, manifest, "part-00003.csv.gz");
+        var bytes = await File.ReadAllBytesAsync(path);
+        await File.WriteAllBytesAsync(path, bytes[..(bytes.Length / 2)]);
+
+        var error = await Assert.ThrowsAsync<LoadFailedException>(() => process.ReplayAsync(table, manifest.RunId));
+
+        Assert.Contains("part-00003.csv.gz", error.Message);
+        Assert.Equal(0L, await StgTestBed.ScalarAsync<long>(bed.TargetConnectionString, "SELECT count(*) FROM stg.src_t"));
+    }
 }
