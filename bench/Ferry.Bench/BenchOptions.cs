@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Ferry.Bench;
 
-/// <summary>The command line: <c>Ferry.Bench [--rows N] [--work DIR] [--keep] [--chunk-rows N] [--threshold-rows N] [--parallelism N] [--shared-buffers 1GB] [--log-min-duration MS]</c>.</summary>
+/// <summary>The command line: <c>Ferry.Bench [--rows N] [--work DIR] [--keep] [--chunk-rows N] [--threshold-rows N] [--parallelism N] [--shared-buffers 1GB] [--log-min-duration MS] [--explain-min-duration MS]</c>.</summary>
 public sealed record BenchOptions
 {
     public long Rows { get; init; } = 5_000_000;
@@ -16,9 +16,11 @@ public sealed record BenchOptions
     public string SharedBuffers { get; init; } = "1GB";
     /// <summary>Log every statement slower than this many ms to the server's log (with --keep, to see where the time goes).</summary>
     public int? LogMinDurationMs { get; init; }
+    /// <summary>Log the plans (auto_explain, with row counts and buffers) of statements slower than this many ms. Diagnosis only: it slows every query.</summary>
+    public int? ExplainMinDurationMs { get; init; }
 
     public const string Usage =
-        "usage: Ferry.Bench [--rows N] [--work DIR] [--keep] [--chunk-rows N] [--threshold-rows N] [--parallelism N] [--shared-buffers SIZE] [--log-min-duration MS]";
+        "usage: Ferry.Bench [--rows N] [--work DIR] [--keep] [--chunk-rows N] [--threshold-rows N] [--parallelism N] [--shared-buffers SIZE] [--log-min-duration MS] [--explain-min-duration MS]";
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
@@ -37,6 +39,7 @@ public sealed record BenchOptions
                 "--parallelism" => options with { Parallelism = (int)Count() },
                 "--shared-buffers" => options with { SharedBuffers = Value() },
                 "--log-min-duration" => options with { LogMinDurationMs = (int)Count() },
+                "--explain-min-duration" => options with { ExplainMinDurationMs = (int)Count() },
                 "-h" or "--help" => throw new ArgumentException(Usage),
                 _ => throw new ArgumentException($"unknown argument {args[i]}\n{Usage}"),
             };

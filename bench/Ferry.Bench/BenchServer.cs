@@ -24,13 +24,27 @@ public sealed class BenchServer : IAsyncDisposable
 
     public string LogFile => _pg.LogFile;
 
-    public static async Task<BenchServer> StartAsync(string folder, string sharedBuffers, int? logMinDurationMs)
+    public static async Task<BenchServer> StartAsync(string folder, string sharedBuffers, int? logMinDurationMs = null, int? explainMinDurationMs = null)
     {
         var pg = await LocalPostgres.StartAsync(folder, new LocalPostgresOptions { Durable = true, SharedBuffers = sharedBuffers });
+        // Diagnosis only: settings that show where the server spends the time, in its log.
+        var settings = new List<string>();
         if (logMinDurationMs is { } ms)
+            settings.Add($"log_min_duration_statement = {ms}");
+        if (explainMinDurationMs is { } explainMs)
+            settings.AddRange(["session_preload_libraries = 'auto_explain'", $"auto_explain.log_min_duration = {explainMs}",
+                "auto_explain.log_analyze = on", "auto_explain.log_timing = off", "auto_explain.log_buffers = on"]);
+        if (settings.Count > 0)
         {
-            await ExecAsync(pg.ConnectionString(), $"ALTER SYSTEM SET log_min_duration_statement = {ms}");
-            await ExecAsync(pg.ConnectionString(), "SELECT pg_reload_conf()");
+            await using var conn = new NpgsqlConnection(pg.ConnectionString());
+            await conn.OpenAsync();
+            // ALTER SYSTEM knows auto_explain's settings only once the module is loaded in this session.
+            foreach (var sql in (explainMinDurationMs is null ? [] : new[] { "LOAD 'auto_explain'" })
+                     .Concat(settings.Select(s => $"ALTER SYSTEM SET {s}")).Append("SELECT pg_reload_conf()"))
+            {
+                await using var cmd = new NpgsqlCommand(sql, conn);
+                await cmd.ExecuteNonQueryAsync();
+            }
         }
         await pg.CreateDatabaseAsync("source");
         await pg.CreateDatabaseAsync("target");

@@ -23,7 +23,7 @@ void Log(string message) => Console.Error.WriteLine($"[{started.Elapsed:hh\\:mm\
 try
 {
     Log($"starting a durable PostgreSQL (shared_buffers {options.SharedBuffers}) under {work}");
-    await using var server = await BenchServer.StartAsync(Path.Combine(work, "pg"), options.SharedBuffers, options.LogMinDurationMs);
+    await using var server = await BenchServer.StartAsync(Path.Combine(work, "pg"), options.SharedBuffers, options.LogMinDurationMs, options.ExplainMinDurationMs);
     var source = new ShopSource(server, sqlFolder);
     var baseline = new BaselineRun(server, sqlFolder, filesFolder);
 
