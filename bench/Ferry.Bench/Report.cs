@@ -31,6 +31,8 @@ public static class Report
         Table(sb, header, rows);
         sb.AppendLine(inv, $"  Ferry s is the child process's wall clock (start to exit), like the baseline's shell pipelines; rows are the rows extracted.");
         sb.AppendLine(inv, $"  Proportion: no-change window run / full reload, Ferry = {windowProportion:P1} for a window of {100.0 * s.WindowRows / s.Rows:F2}% of rows.");
+        foreach (var c in cases.Where(c => c.Ferry.WarmRunSeconds is not null))
+            sb.AppendLine(inv, $"  {c.Name}: the same run again in the same process (warm JIT and pools, as in a long-lived worker) took {c.Ferry.WarmRunSeconds:F2} s.");
         sb.AppendLine();
 
         header = ["case (seconds)", "base extract", "base load", "base merge", "Ferry extract", "Ferry load", "Ferry merge", "Ferry in-proc", "VACUUM after: base / Ferry"];
