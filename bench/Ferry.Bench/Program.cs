@@ -111,7 +111,7 @@ try
 
     Log($"done in {started.Elapsed.TotalMinutes:F1} min; every STG matched its source");
     Console.WriteLine();
-    Console.WriteLine(Report.Render(setup, cases, f3Wall.TotalSeconds / f2Wall.TotalSeconds));
+    Console.WriteLine(Report.Render(setup, cases, f3Wall.TotalSeconds / f2Wall.TotalSeconds, f2.RunSeconds));
     return 0;
 }
 catch (Exception e) when (e is not OutOfMemoryException)

@@ -9,7 +9,8 @@ public static class Report
     public sealed record Setup(long Rows, long CsvBytes, long SourceBytesOnDisk, TimeSpan Generate, int WindowDays, long WindowRows,
         string Machine, string Postgres, BenchOptions Options);
 
-    public static string Render(Setup s, IReadOnlyList<CaseFigures> cases, double windowProportion)
+    /// <param name="fullReloadRunSeconds">Ferry's in-process time for the full reload, to put a warm window run in proportion.</param>
+    public static string Render(Setup s, IReadOnlyList<CaseFigures> cases, double windowProportion, double fullReloadRunSeconds)
     {
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
@@ -29,10 +30,10 @@ public static class Report
             c.FerryPeakMb.ToString("F0", inv),
         }).ToList();
         Table(sb, header, rows);
-        sb.AppendLine(inv, $"  Ferry s is the child process's wall clock (start to exit), like the baseline's shell pipelines; rows are the rows extracted.");
+        sb.AppendLine(inv, $"  Ferry s is the child process's wall clock (start to exit, less a repeated run), like the baseline's shell pipelines; rows are the rows extracted.");
         sb.AppendLine(inv, $"  Proportion: no-change window run / full reload, Ferry = {windowProportion:P1} for a window of {100.0 * s.WindowRows / s.Rows:F2}% of rows.");
         foreach (var c in cases.Where(c => c.Ferry.WarmRunSeconds is not null))
-            sb.AppendLine(inv, $"  {c.Name}: the same run again in the same process (warm JIT and pools, as in a long-lived worker) took {c.Ferry.WarmRunSeconds:F2} s.");
+            sb.AppendLine(inv, $"  {c.Name}: the same run again in the same process (warm JIT and pools, as in a long-lived worker) took {c.Ferry.WarmRunSeconds:F2} s = {c.Ferry.WarmRunSeconds / fullReloadRunSeconds:P1} of the full reload's in-process time.");
         sb.AppendLine();
 
         header = ["case (seconds)", "base extract", "base load", "base merge", "Ferry extract", "Ferry load", "Ferry merge", "Ferry in-proc", "VACUUM after: base / Ferry"];
