@@ -80,7 +80,8 @@ public sealed class Loader(IObjectStore store)
         var keys = SqlText.Qualified(LoadSchema, LoadTableName(manifest.StgTable, "__keys"));
         await Exec(conn, $"DROP TABLE IF EXISTS {load}; DROP TABLE IF EXISTS {keys}", ct);
         var loadColumns = manifest.Columns.Select(c => $"{SqlText.Ident(c.Name)} {c.StgType}").Append("stg_row_hash bigint NOT NULL");
-        await Exec(conn, $"CREATE UNLOGGED TABLE {load} ({string.Join(", ", loadColumns)})", ct);
+        // No autovacuum on a table that lives minutes: it would only start mid-load and stall the DDL that follows.
+        await Exec(conn, $"CREATE UNLOGGED TABLE {load} ({string.Join(", ", loadColumns)}) WITH (autovacuum_enabled = false)", ct);
         var loadCopy = $"COPY {load} ({columnList}, stg_row_hash) FROM STDIN (FORMAT csv)";
         long total = 0;
         await Parallel.ForEachAsync(manifest.Parts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = ct },
@@ -95,7 +96,7 @@ public sealed class Loader(IObjectStore store)
         if (manifest.Keys is { } keysPart)
         {
             var keyColumns = manifest.Key.Select(k => $"{SqlText.Ident(k)} {manifest.Columns.First(c => c.Name == k).StgType}");
-            await Exec(conn, $"CREATE UNLOGGED TABLE {keys} ({string.Join(", ", keyColumns)})", ct);
+            await Exec(conn, $"CREATE UNLOGGED TABLE {keys} ({string.Join(", ", keyColumns)}) WITH (autovacuum_enabled = false)", ct);
             await LoadPartAsync(conn, folder, manifest with { Columns = manifest.Columns.Where(c => manifest.Key.Contains(c.Name)).OrderBy(c => manifest.Key.ToList().IndexOf(c.Name)).ToList() },
                 keysPart, $"COPY {keys} ({SqlText.IdentList(manifest.Key)}) FROM STDIN (FORMAT csv)", null, null, ct);
         }

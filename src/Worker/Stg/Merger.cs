@@ -26,6 +26,12 @@ public static class Merger
         await PgCopy.PinSessionAsync(conn, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await CheckLoadTableAsync(conn, manifest, load, loadedRows, ct);
+        if (!manifest.Complete)
+        {
+            // An incremental load is a small slice of STG: find its rows by primary key. With the default
+            // random_page_cost the planner often prefers a hash join that reads all of STG on every run.
+            await Exec(conn, "SET LOCAL random_page_cost = 1.1", ct);
+        }
         await Exec(conn, $"LOCK TABLE {stg} IN SHARE ROW EXCLUSIVE MODE", ct);
 
         // The changed rows only: new keys, different hashes, or a delete marker that flips.
