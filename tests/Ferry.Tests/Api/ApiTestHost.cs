@@ -33,7 +33,7 @@ public sealed class ApiCollection : ICollectionFixture<ApiTestHost>
 /// API uses, the run history in a fresh database of the test PostgreSQL, and the API on a free loopback port.
 /// Every log line of the host is kept, to prove the token is never in one.
 /// </summary>
-public sealed class ApiTestHost : IAsyncLifetime
+public class ApiTestHost : IAsyncLifetime
 {
     public string Token { get; } = ApiToken.Generate();
     public int AkkaPort { get; } = FreePort();
@@ -76,11 +76,7 @@ public sealed class ApiTestHost : IAsyncLifetime
                     SplitBrainResolver = new KeepMajorityOption(),
                 });
                 builder.WithCustomSerializer("ferry-json", [typeof(IFerryMessage)], system => new FerrySerializer(system));
-                builder.WithActors((system, registry) =>
-                {
-                    registry.Register<ProcessRegion>(system.ActorOf(Props.Create(() => new StubProcessRegion()), "process-region"));
-                    registry.Register<PipelineRunnerProxy>(system.ActorOf(Props.Create(() => new StubPipelineRunner(ReceivedRuns)), "pipeline-runner"));
-                });
+                AddActors(builder);
             });
         });
         hb.AddCoordinatorApi(new ApiOptions
@@ -94,6 +90,13 @@ public sealed class ApiTestHost : IAsyncLifetime
         await _host.StartAsync();
         BaseUri = CoordinatorApi.ListeningUri(_host.Services);
     }
+
+    /// <summary>What stands behind the registry keys the API asks: stubs here.</summary>
+    protected virtual void AddActors(AkkaConfigurationBuilder builder) => builder.WithActors((system, registry) =>
+    {
+        registry.Register<ProcessRegion>(system.ActorOf(Props.Create(() => new StubProcessRegion()), "process-region"));
+        registry.Register<PipelineRunnerProxy>(system.ActorOf(Props.Create(() => new StubPipelineRunner(ReceivedRuns)), "pipeline-runner"));
+    });
 
     public async Task DisposeAsync()
     {
