@@ -69,7 +69,7 @@ public static class ClusterCommands
     public static Command Cluster()
     {
         var (coordinator, token) = (CoordinatorOption(), TokenOption());
-        var show = new Command("show", "Members, their roles and status, the leader and who is unreachable") { coordinator, token };
+        var show = new Command("show", "Members, their roles and status, the leader and who is unreachable (exit code 1 when a member is unreachable)") { coordinator, token };
         show.SetAction((r, ct) => WithClientAsync(r.GetValue(coordinator), r.GetValue(token), async client =>
         {
             var membership = await client.GetClusterAsync(ct);

@@ -17,12 +17,13 @@ namespace Ferry.Coordinator.Api;
 /// The coordinator's HTTP API (what the `ferry` CLI and the dashboard speak), served by Kestrel in the
 /// coordinator node's own process, next to its ActorSystem. Plug it into the node's host builder:
 /// <code>
-/// var hb = FerryNode.CreateBuilder(node, roles, services =>
+/// var hb = FerryNode.CreateBuilder(nodeOptions, (akka, sp) => { /* runner singleton + proxy, process region proxy */ }, services =>
 /// {
 ///     services.AddSingleton(metadata);                                   // MigrationMetadata: which processes exist
 ///     services.AddSingleton(new RunHistory(targetConnectionString));     // the run history (ferry.run_history)
 /// });
-/// hb.AddCoordinatorApi(new ApiOptions { Token = ApiToken.ForCoordinator(ApiToken.Home()).Value });
+/// var (address, port) = ApiOptions.ParseBind(apiBind);                   // --api-bind; default 127.0.0.1:8080
+/// hb.AddCoordinatorApi(new ApiOptions { Token = ApiToken.ForCoordinator(ApiToken.Home()).Value, Address = address, Port = port });
 /// </code>
 /// The actors come from Akka.Hosting's registry: <see cref="Ferry.Shared.Cluster.PipelineRunnerProxy"/> and
 /// <see cref="Ferry.Shared.Cluster.ProcessRegion"/>. Every path except /healthz needs `Authorization: Bearer &lt;token&gt;`.
