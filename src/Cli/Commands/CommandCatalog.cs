@@ -11,5 +11,9 @@ public static class CommandCatalog
         RunCommands.Run(),
         RunCommands.Replay(),
         MetadataCommands.Build(),
+        ClusterCommands.Status(),
+        ClusterCommands.Runs(),
+        ClusterCommands.Cluster(),
+        ClusterCommands.Sharding(),
     ];
 }
