@@ -17,8 +17,12 @@ namespace Ferry.Coordinator.Pipelines;
 /// <list type="bullet">
 /// <item>Per source, at most <see cref="PgConnection.MaxConcurrentExtracts"/> processes run at once, over
 /// every pipeline run. It counts whole process runs, not only their extracts: stricter than needed
-/// (loading and merging touch only the target), but it is what the runner can see from outside.</item>
-/// <item>A process busy with another run is not an error: the runner waits and tries again.</item>
+/// (loading and merging touch only the target), but it is what the runner can see from outside. A
+/// process found busy with a run the runner did not start holds a slot too: it loads the source all the same.</item>
+/// <item>A process busy with another run is not an error: the runner waits and tries again. A process in
+/// two active pipeline runs runs for one, then for the other.</item>
+/// <item>RunTargets says the mode; a pipeline's own mode and key_sweep apply to its scheduled runs
+/// (key_sweep also when the request leaves it unset).</item>
 /// <item>A failed process does not stop the others of its group, and later groups still run, so the
 /// rest of the data moves; the pipeline then ends Failed, naming the processes that failed.</item>
 /// <item>A pipeline is never running twice at once: a second request is rejected with the active run's
