@@ -23,9 +23,10 @@ public static class MetadataLoader
         positions = new MetadataSourceMap();
         var connections = ReadConnections(root, errors, positions);
         var tables = ReadTables(root, connections, errors, positions);
+        var pipelines = ReadPipelines(root, tables, errors, positions);
         if (errors.Count > 0 || connections is null)
             throw new MetadataException(errors);
-        return new MigrationMetadata(root, connections.Sources, connections.Target, connections.ObjectStore, tables);
+        return new MigrationMetadata(root, connections.Sources, connections.Target, connections.ObjectStore, tables) { Pipelines = pipelines };
     }
 
     /// <summary>Only connections.yaml: enough to reach the sources before any table file exists.</summary>
@@ -97,6 +98,17 @@ public static class MetadataLoader
         CheckUnique(tables, t => t.ProcessId, "name", t => $"process {t.ProcessId}", "give one of them another name:", errors, positions);
         CheckUnique(tables, t => t.StgTable, "stg_table", t => $"STG table {t.StgTable}", "give one of them another stg_table:", errors, positions);
         return tables;
+    }
+
+    /// <summary>metadata/pipelines.yaml is optional: without it there are no pipelines.</summary>
+    private static IReadOnlyList<PipelineDefinition> ReadPipelines(string root, List<SourceTable> tables, List<MetadataError> errors, MetadataSourceMap positions)
+    {
+        var file = Path.Combine(root, PipelinesFile.FileName);
+        if (!File.Exists(file)) return [];
+        var fileErrors = new List<MetadataError>();
+        var document = ReadYaml(file, fileErrors);
+        errors.AddRange(fileErrors);
+        return fileErrors.Count > 0 ? [] : PipelinesYaml.Read(file, document, tables, errors, positions);
     }
 
     /// <summary>Each process id and each STG table belongs to one file; later files that repeat one are errors.</summary>

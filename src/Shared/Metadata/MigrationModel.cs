@@ -9,6 +9,9 @@ public sealed record MigrationMetadata(
     IReadOnlyList<SourceTable> Tables)
 {
     public SourceTable? FindTable(string processId) => Tables.FirstOrDefault(t => t.ProcessId == processId);
+
+    /// <summary>From metadata/pipelines.yaml (optional): groups of processes run in sequence, some on a cron schedule.</summary>
+    public IReadOnlyList<PipelineDefinition> Pipelines { get; init; } = [];
 }
 
 /// <summary>

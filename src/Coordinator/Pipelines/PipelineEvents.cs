@@ -1,0 +1,40 @@
+using Ferry.Shared.Processes;
+using Ferry.Shared.Serialization;
+using Ferry.Shared.Stg;
+
+namespace Ferry.Coordinator.Pipelines;
+
+/// <summary>What the pipeline runner persists; <see cref="PipelineRunnerState.Apply"/> replays them on recovery.</summary>
+public interface IPipelineEvent : IFerryMessage;
+
+/// <summary>A pipeline run was accepted with its plan: groups in sequence, the processes of a group in parallel.</summary>
+public sealed record PipelineRunStarted(
+    string PipelineRunId,
+    string Name,
+    RunMode Mode,
+    bool? KeySweep,
+    IReadOnlyList<IReadOnlyList<string>> Groups,
+    string RequestedBy,
+    DateTimeOffset At,
+    DateTimeOffset? ScheduledFor = null) : IPipelineEvent;
+
+/// <summary>A process accepted its StartRun: <see cref="RunId"/> is the process's own run id, which the runner polls for.</summary>
+public sealed record ProcessRunStartedInPipeline(string PipelineRunId, string ProcessId, string RunId, DateTimeOffset At) : IPipelineEvent;
+
+/// <summary>
+/// A process of the run ended: with its run's summary, or with only an error when it never started
+/// (unknown to the process entity) or its outcome could not be known.
+/// </summary>
+public sealed record ProcessFinishedInPipeline(
+    string PipelineRunId,
+    string ProcessId,
+    bool Succeeded,
+    RunSummary? Run,
+    string? Error,
+    DateTimeOffset At) : IPipelineEvent;
+
+/// <summary>The run is over: Succeeded, Failed (some process failed; all the others still ran) or Cancelled.</summary>
+public sealed record PipelineRunFinished(string PipelineRunId, PipelineRunState State, string? Reason, DateTimeOffset At) : IPipelineEvent;
+
+/// <summary>A scheduled start found the pipeline still running and was skipped (kept so a restart does not make it up).</summary>
+public sealed record ScheduledRunSkipped(string Pipeline, DateTimeOffset Occurrence, string ActivePipelineRunId, DateTimeOffset At) : IPipelineEvent;

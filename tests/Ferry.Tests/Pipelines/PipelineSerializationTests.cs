@@ -1,0 +1,88 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Ferry.Coordinator.Pipelines;
+using Ferry.Shared.Processes;
+using Ferry.Shared.Serialization;
+using Ferry.Shared.Stg;
+
+namespace Ferry.Tests.Pipelines;
+
+public class PipelineSerializationTests : TestKit
+{
+    private static readonly DateTimeOffset At = new(2025, 3, 1, 2, 0, 0, TimeSpan.Zero);
+    private static readonly RunSummary Summary = new("20250301T020001Z-abc123", RunMode.Incremental, At, At.AddMinutes(3), true, 1200,
+        new MergeCounts(10, 2, 1, 1187), null, "pl-20250301T020000Z-0a1b2c");
+
+    private static readonly IPipelineEvent[] Events =
+    [
+        new PipelineRunStarted("pl-1", "nightly", RunMode.Bulk, true, [["stg.qvp.users", "stg.svp.users"], ["stg.qvp.reports"]], "schedule", At, At),
+        new PipelineRunStarted("pl-2", "stg.qvp.*", RunMode.Incremental, null, [["stg.qvp.users"]], "api", At),
+        new ProcessRunStartedInPipeline("pl-1", "stg.qvp.users", "20250301T020001Z-abc123", At),
+        new ProcessFinishedInPipeline("pl-1", "stg.qvp.users", true, Summary, null, At),
+        new ProcessFinishedInPipeline("pl-1", "stg.svp.users", false, null, "stg.svp.users: not started: no such process in the metadata", At),
+        new PipelineRunFinished("pl-1", PipelineRunState.Failed, "1 of 3 processes failed: stg.svp.users", At),
+        new ScheduledRunSkipped("nightly", At, "pl-1", At),
+    ];
+
+    public static TheoryData<IFerryMessage> Persisted()
+    {
+        var data = new TheoryData<IFerryMessage>();
+        foreach (var e in Events) data.Add(e);
+        return data;
+    }
+
+    private static byte[] Json(FerrySerializer serializer, object message) => serializer.ToBinary(message);
+
+    [Theory]
+    [MemberData(nameof(Persisted))]
+    public void Every_event_of_the_runner_survives_a_round_trip_through_the_serializer(IFerryMessage message)
+    {
+        PipelineRunner.RegisterSerialization();
+        var serializer = new FerrySerializer((ExtendedActorSystem)Sys);
+
+        var manifest = serializer.Manifest(message);
+        var back = serializer.FromBinary(Json(serializer, message), manifest);
+
+        Assert.StartsWith("ev-", manifest);
+        Assert.IsType(message.GetType(), back);
+        Assert.Equal(Json(serializer, message), Json(serializer, back));
+    }
+
+    [Fact]
+    public void The_snapshot_of_the_runner_survives_a_round_trip_and_replays_to_the_same_state()
+    {
+        PipelineRunner.RegisterSerialization();
+        var serializer = new FerrySerializer((ExtendedActorSystem)Sys);
+        var state = Events.Aggregate(PipelineRunnerState.Empty, (s, e) => s.Apply(e));
+
+        var back = (PipelineRunnerState)serializer.FromBinary(Json(serializer, state), serializer.Manifest(state));
+
+        Assert.Equal("snap-pipeline-runner", serializer.Manifest(state));
+        Assert.Equal(Json(serializer, state), Json(serializer, back));
+        var run = back.Find("pl-1")!;
+        Assert.Equal(PipelineRunState.Failed, run.State);
+        Assert.Equal(Summary.Counts, run.Processes["stg.qvp.users"].Result!.Counts);
+        Assert.Equal(ProcessRunState.Pending, run.Processes["stg.qvp.reports"].State);
+        Assert.Equal(1, run.CurrentGroup());
+        Assert.True(back.Find("pl-2")!.IsActive);
+        Assert.Equal(At, back.LastScheduled["nightly"]);
+        Assert.IsType<ImmutableDictionary<string, PipelineProcess>>(run.Processes);
+    }
+
+    [Fact]
+    public void The_runner_keeps_the_last_hundred_runs_but_never_drops_one_still_running()
+    {
+        var state = PipelineRunnerState.Empty.Apply(new PipelineRunStarted("pl-running", "long", RunMode.Bulk, null, [["stg.a.t1"]], "api", At));
+        for (var i = 0; i < 150; i++)
+        {
+            state = state.Apply(new PipelineRunStarted($"pl-{i}", $"p{i}", RunMode.Bulk, null, [["stg.a.t1"]], "api", At))
+                .Apply(new PipelineRunFinished($"pl-{i}", PipelineRunState.Succeeded, null, At));
+        }
+
+        Assert.Equal(PipelineRunnerState.KeptRuns, state.Runs.Count);
+        Assert.NotNull(state.Find("pl-running"));
+        Assert.Equal("pl-149", state.Runs[^1].PipelineRunId);
+        Assert.Null(state.Find("pl-50"));
+    }
+}
