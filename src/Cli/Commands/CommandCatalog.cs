@@ -8,6 +8,9 @@ public static class CommandCatalog
     public static IEnumerable<Command> All() =>
     [
         DemoCommand.Build(),
+        NodeCommands.Coordinator(),
+        NodeCommands.Worker(),
+        NodeCommands.Standalone(),
         RunCommands.Run(),
         RunCommands.Replay(),
         MetadataCommands.Build(),

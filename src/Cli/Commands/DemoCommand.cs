@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Ferry.Cli.Api;
 using Ferry.Cli.Demo;
+using Ferry.Coordinator.Api;
+using Ferry.Shared.Cluster;
 using Ferry.Cli.Embedded;
 using Ferry.Cli.Rendering;
 using Ferry.Coordinator.Pipelines;
@@ -52,18 +55,31 @@ public static class DemoCommand
         AnsiConsole.MarkupLine($"  sources ready ({clock.Elapsed.TotalSeconds:0.0} s)");
 
         var metadata = MetadataLoader.Load(metadataDir);
-        var store = ObjectStoreFactory.Create(metadata.ObjectStore, Path.GetDirectoryName(metadataDir));
         var tables = metadata.Tables;
 
-        var bulk = await RunCommands.RunBatchAsync(metadata, store, tables, RunMode.Bulk, parallel, null, ct);
-        AnsiConsole.Write(RunReport.Build("Day 1: bulk load into STG", bulk));
+        // The demo goes through the cluster like any real run: a standalone node (coordinator and worker
+        // roles) in this process, driven through its HTTP API with the same client as `ferry run`.
+        AnsiConsole.MarkupLine("Starting a standalone Ferry node (coordinator + worker)…");
+        var selfPort = LocalPostgres.FreeLoopbackPort();
+        var token = ApiToken.Generate();
+        var api = new ApiOptions { Token = token, Address = System.Net.IPAddress.Loopback, Port = LocalPostgres.FreeLoopbackPort() };
+        using var node = NodeCommands.BuildHost(new NodeCommands.RoleOptions([FerryNode.CoordinatorRole, FerryNode.WorkerRole], metadataDir,
+            "127.0.0.1", selfPort, [$"127.0.0.1:{selfPort}"], api, Microsoft.Extensions.Logging.LogLevel.Warning));
+        await node.StartAsync(ct);
+        using var client = new FerryApiClient(new Uri($"http://127.0.0.1:{api.Port}"), token);
+        await WaitUntilUpAsync(client, ct);
+        AnsiConsole.MarkupLine($"  node up on 127.0.0.1:{selfPort}, API on 127.0.0.1:{api.Port}");
+
+        AnsiConsole.MarkupLine("[bold]Day 1: bulk load into STG[/]");
+        var bulk = await ClusterCommands.RunOnClusterAsync(client, ["stg.*"], RunMode.Bulk, null, wait: true, ct);
 
         var mutation = await DemoSources.MutateAsync(qvp, svp, asOf: null, ct);
         AnsiConsole.MarkupLine($"One day later in the sources: {mutation.Inserted:N0} rows inserted, {mutation.Updated:N0} updated, " +
             $"{mutation.SoftDeleted:N0} soft-deleted, {mutation.HardDeleted:N0} hard-deleted");
 
-        var incremental = await RunCommands.RunBatchAsync(metadata, store, tables, RunMode.Incremental, parallel, null, ct);
-        AnsiConsole.Write(RunReport.Build("Day 2: incremental load into STG", incremental));
+        AnsiConsole.MarkupLine("[bold]Day 2: incremental load into STG[/]");
+        var incremental = await ClusterCommands.RunOnClusterAsync(client, ["stg.*"], RunMode.Incremental, null, wait: true, ct);
+        await node.StopAsync(CancellationToken.None);
 
         var mismatches = await CompareAsync(metadata, ct);
         if (mismatches.Count == 0)
@@ -74,7 +90,25 @@ public static class DemoCommand
         AnsiConsole.MarkupLine($"Done in {clock.Elapsed.TotalSeconds:0.0} s. Extracts are kept in {Markup.Escape(objects)} (replay them with `ferry replay`).");
         if (keepRunning)
             AnsiConsole.MarkupLine($"PostgreSQL keeps running on 127.0.0.1:{server.Port}, user {server.User}; the password is in {Markup.Escape(Path.Combine(home.FullName, "pg", "password"))}.");
-        return bulk.Concat(incremental).All(o => o.Succeeded) && mismatches.Count == 0 ? 0 : 1;
+        return bulk == 0 && incremental == 0 && mismatches.Count == 0 ? 0 : 1;
+    }
+
+    private static async Task WaitUntilUpAsync(FerryApiClient client, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                var cluster = await client.GetClusterAsync(ct);
+                if (cluster.Members.Any(m => m.Status == "up")) return;
+            }
+            catch (Exception e) when (e is FerryApiException or HttpRequestException && DateTime.UtcNow < deadline)
+            {
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the standalone node did not come up within 60 s");
+            await Task.Delay(250, ct);
+        }
     }
 
     /// <summary>Live rows per table, source against STG: the demo checks its own result.</summary>

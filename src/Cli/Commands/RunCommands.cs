@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Ferry.Cli.Api;
 using Ferry.Cli.Rendering;
 using Ferry.Coordinator.Pipelines;
 using Ferry.Shared.Metadata;
@@ -14,14 +15,24 @@ public static class RunCommands
 {
     public static Command Run()
     {
-        var processes = new Argument<string[]>("process") { Description = "Process ids or patterns: stg.qvp.users, stg.qvp.*, *", Arity = ArgumentArity.OneOrMore };
+        var processes = new Argument<string[]>("target") { Description = "Pipelines, groups, or process ids and patterns: nightly, qvp, stg.qvp.users, stg.qvp.*", Arity = ArgumentArity.OneOrMore };
         var mode = new Option<RunMode>("--mode") { Description = "bulk: every row; incremental: the CDC window of each table", DefaultValueFactory = _ => RunMode.Incremental };
         var sweep = new Option<bool?>("--sweep") { Description = "Run (or skip, with --sweep false) the key sweep that finds hard deletes in window/watermark tables" };
         var parallel = new Option<int>("--parallel", "-p") { Description = "Processes run at once", DefaultValueFactory = _ => 2 };
         var metadataOption = CommonOptions.Metadata();
-        var command = new Command("run", "Run STG processes: extract from the source, load and merge into STG") { processes, mode, sweep, parallel, metadataOption };
+        var local = new Option<bool>("--local") { Description = "Run the processes inside this process instead of on the cluster (no coordinator needed)" };
+        var wait = new Option<bool>("--wait") { Description = "Follow the run on the cluster until it ends; exit code 1 if it failed" };
+        var coordinator = ClusterCommands.CoordinatorOption();
+        var token = ClusterCommands.TokenOption();
+        var command = new Command("run", "Run pipelines, groups or processes on the cluster (or --local): extract, load and merge into STG")
+            { processes, mode, sweep, wait, local, parallel, metadataOption, coordinator, token };
         command.SetAction(async (r, ct) =>
         {
+            if (!r.GetValue(local))
+            {
+                using var client = FerryApiClient.Connect(r.GetValue(coordinator), r.GetValue(token));
+                return await ClusterCommands.RunOnClusterAsync(client, r.GetValue(processes)!, r.GetValue(mode), r.GetValue(sweep), r.GetValue(wait), ct);
+            }
             var (metadata, store) = Open(r.GetValue(metadataOption));
             var tables = ProcessSelector.Select(metadata, r.GetValue(processes)!);
             var outcomes = await RunBatchAsync(metadata, store, tables, r.GetValue(mode), r.GetValue(parallel), r.GetValue(sweep), ct);

@@ -25,6 +25,8 @@ public sealed record NodeOptions
     /// <summary>The target database: the journal, snapshots and remember-entities live in <see cref="PersistenceSchema"/> there.</summary>
     public required string PersistenceConnectionString { get; init; }
     public string PersistenceSchema { get; init; } = "ferry_akka";
+    /// <summary>Least severe log level written to the console (the demo keeps its screen for results).</summary>
+    public LogLevel ConsoleLogLevel { get; init; } = LogLevel.Information;
 }
 
 /// <summary>
@@ -45,7 +47,8 @@ public static class FerryNode
     {
         EnsureSchema(options.PersistenceConnectionString, options.PersistenceSchema);
         var hb = Host.CreateDefaultBuilder();
-        hb.ConfigureLogging(l => l.ClearProviders().AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
+        hb.ConfigureLogging(l => l.ClearProviders().SetMinimumLevel(options.ConsoleLogLevel)
+            .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
             .AddFilter("Microsoft", LogLevel.Warning).AddFilter("LinqToDB", LogLevel.Warning));
         hb.ConfigureServices(services =>
         {

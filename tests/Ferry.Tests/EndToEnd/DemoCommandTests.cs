@@ -13,7 +13,8 @@ public class DemoCommandTests
             Assert.True(result.ExitCode == 0, result.Output);
             Assert.Contains("Day 1: bulk load into STG", result.Output);
             Assert.Contains("Day 2: incremental load into STG", result.Output);
-            Assert.Contains("18 ok", result.Output);
+            Assert.Contains("(stg.*, bulk): succeeded", result.Output);
+            Assert.Contains("(stg.*, incremental): succeeded", result.Output);
             Assert.Contains("STG matches the sources", result.Output);
             // The extracts are kept, with their manifests, for replay.
             Assert.NotEmpty(Directory.GetFiles(Path.Combine(home, "objects"), "manifest.json", SearchOption.AllDirectories));
@@ -33,7 +34,7 @@ public class DemoCommandTests
         await File.WriteAllTextAsync(Path.Combine(dir, "tables", "qvp", "users.yaml"), "source: qvp\ntable: public.users\nkey: [id]\ncdc:\n  mode: sometimes\n");
         try
         {
-            var result = await FerryCli.RunAsync(Path.GetTempPath(), null, "run", "stg.qvp.users", "--metadata", dir);
+            var result = await FerryCli.RunAsync(Path.GetTempPath(), null, "run", "stg.qvp.users", "--local", "--metadata", dir);
 
             Assert.Equal(2, result.ExitCode);
             Assert.Contains(Path.Combine(dir, "tables", "qvp", "users.yaml") + ":5:", result.Output);

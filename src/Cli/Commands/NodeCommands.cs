@@ -1,0 +1,140 @@
+using System.CommandLine;
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Ferry.Cli.Embedded;
+using Ferry.Coordinator.Api;
+using Ferry.Coordinator.Pipelines;
+using Ferry.Shared.Cluster;
+using Ferry.Shared.Metadata;
+using Ferry.Shared.Storage;
+using Ferry.Worker.Processes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Ferry.Cli.Commands;
+
+/// <summary>
+/// `ferry coordinator`, `ferry worker` and `ferry standalone`: the cluster's nodes. Every setting has a
+/// flag and an environment variable (FERRY_HOST, FERRY_PORT, FERRY_SEEDS, FERRY_API_PORT, FERRY_METADATA),
+/// so the same image runs every role in docker-compose.
+/// </summary>
+public static class NodeCommands
+{
+    public static Command Coordinator() => Build("coordinator", "Start a coordinator node: pipeline runner, scheduler, HTTP API", [FerryNode.CoordinatorRole], 4053);
+
+    public static Command Worker() => Build("worker", "Start a worker node: hosts the process entities (one per table), sharded across workers", [FerryNode.WorkerRole], 0);
+
+    public static Command Standalone() => Build("standalone", "Both roles in one process, on the embedded default (a local PostgreSQL under .ferry/) unless --no-embedded",
+        [FerryNode.CoordinatorRole, FerryNode.WorkerRole], 4053, standalone: true);
+
+    private static Command Build(string name, string description, string[] roles, int defaultPort, bool standalone = false)
+    {
+        var host = new Option<string>("--host") { Description = "Address to bind and advertise; auto = this machine's first non-loopback IPv4 ($FERRY_HOST)", DefaultValueFactory = _ => Env("FERRY_HOST") ?? "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "Cluster port; 0 picks a free one ($FERRY_PORT)", DefaultValueFactory = _ => int.TryParse(Env("FERRY_PORT"), out var p) ? p : defaultPort };
+        var seeds = new Option<string>("--seeds")
+        {
+            Description = "Seed nodes, host:port[,host:port] ($FERRY_SEEDS; default: the coordinator on 127.0.0.1:4053, or this node). " +
+                          "List the same nodes in the same order everywhere, workers too: a restarted coordinator then rejoins the running cluster instead of starting a new one",
+        };
+        var apiPort = new Option<int>("--api-port") { Description = "HTTP API port on the coordinator ($FERRY_API_PORT)", DefaultValueFactory = _ => int.TryParse(Env("FERRY_API_PORT"), out var p) ? p : 8080 };
+        var apiBind = new Option<string>("--api-bind") { Description = "Address the HTTP API binds to ($FERRY_API_BIND)", DefaultValueFactory = _ => Env("FERRY_API_BIND") ?? "127.0.0.1" };
+        var home = new Option<DirectoryInfo>("--home") { Description = "Ferry's own folder: the API token, and for standalone the embedded PostgreSQL and objects", DefaultValueFactory = _ => new DirectoryInfo(Env("FERRY_HOME") ?? ".ferry") };
+        var noEmbedded = new Option<bool>("--no-embedded") { Description = "standalone: use the connections in metadata instead of the embedded PostgreSQL" };
+        var metadataOption = CommonOptions.Metadata();
+        var command = new Command(name, description) { host, port, seeds, metadataOption, home };
+        if (roles.Contains(FerryNode.CoordinatorRole)) { command.Options.Add(apiPort); command.Options.Add(apiBind); }
+        if (standalone) command.Options.Add(noEmbedded);
+        command.SetAction(async (r, ct) =>
+        {
+            var homeDir = r.GetValue(home)!.FullName;
+            EmbeddedEnvironment? embedded = null;
+            if (standalone && !r.GetValue(noEmbedded))
+            {
+                embedded = await EmbeddedEnvironment.StartAsync(homeDir, fresh: false, ct: ct);
+                Console.WriteLine($"ferry: embedded PostgreSQL on 127.0.0.1:{embedded.Server.Port}, objects in {embedded.ObjectsDirectory}");
+            }
+            try
+            {
+                var hostName = r.GetValue(host) == "auto" ? OwnAddress() : r.GetValue(host)!;
+                var selfPort = r.GetValue(port);
+                if (selfPort == 0) selfPort = Shared.Postgres.LocalPostgres.FreeLoopbackPort();
+                var self = $"{hostName}:{selfPort}";
+                var seedList = (r.GetValue(seeds) ?? Env("FERRY_SEEDS") ?? (roles.Contains(FerryNode.CoordinatorRole) ? self : "127.0.0.1:4053"))
+                    .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var (apiAddress, boundPort) = ApiOptions.ParseBind($"{r.GetValue(apiBind)}:{r.GetValue(apiPort)}");
+                var api = roles.Contains(FerryNode.CoordinatorRole)
+                    ? new ApiOptions { Token = ApiToken.ForCoordinator(homeDir).Value, Address = apiAddress, Port = boundPort }
+                    : null;
+                var options = new RoleOptions(roles, CommonOptions.MetadataDirectory(r.GetValue(metadataOption)), hostName, selfPort, seedList, api);
+                using var node = BuildHost(options);
+                Console.WriteLine($"ferry: {name} node {self} ({string.Join(", ", roles)}), seeds {string.Join(", ", seedList)}");
+                await node.StartAsync(ct);
+                await node.WaitForShutdownAsync(ct);
+                // A node the cluster downed (split-brain resolver) stops too, but that is a failure, not a clean exit.
+                var reason = Akka.Actor.CoordinatedShutdown.Get(node.Services.GetRequiredService<ActorSystem>()).ShutdownReason;
+                if (reason is Akka.Actor.CoordinatedShutdown.ClusterDowningReason)
+                {
+                    Console.Error.WriteLine($"ferry: {name} node {self} was downed by the cluster");
+                    return 3;
+                }
+                return 0;
+            }
+            finally
+            {
+                if (embedded is not null) await embedded.DisposeAsync();
+            }
+        });
+        return command;
+    }
+
+    public sealed record RoleOptions(string[] Roles, string MetadataDirectory, string Host, int Port, string[] Seeds, ApiOptions? Api,
+        Microsoft.Extensions.Logging.LogLevel ConsoleLogLevel = Microsoft.Extensions.Logging.LogLevel.Information);
+
+    /// <summary>The node's host with every role it was asked for.</summary>
+    public static IHost BuildHost(RoleOptions options)
+    {
+        var metadata = MetadataLoader.Load(options.MetadataDirectory);
+        var store = ObjectStoreFactory.Create(metadata.ObjectStore);
+        var target = metadata.Target.ToConnectionString("ferry-node");
+        var history = new RunHistory(target);
+        var isWorker = options.Roles.Contains(FerryNode.WorkerRole);
+        var isCoordinator = options.Roles.Contains(FerryNode.CoordinatorRole);
+        var services = new ProcessServices(metadata, store, history);
+        var nodeOptions = new NodeOptions
+        {
+            Roles = options.Roles,
+            Host = options.Host,
+            Port = options.Port,
+            Seeds = options.Seeds,
+            HoconDirectory = Path.Combine(AppContext.BaseDirectory, "hocon"),
+            PersistenceConnectionString = target,
+            ConsoleLogLevel = options.ConsoleLogLevel,
+        };
+        var hb = FerryNode.CreateBuilder(nodeOptions, (builder, _) =>
+        {
+            if (isWorker)
+                builder.AddWorkerRole(services);
+            else
+                builder.WithShardRegionProxy<ProcessRegion>(ProcessActor.TypeName, FerryNode.WorkerRole, new ProcessMessageExtractor());
+            if (isCoordinator)
+                builder.AddPipelineRunner(metadata, isWorker ? services : null);
+            else
+                builder.AddPipelineRunnerProxy(services);
+        }, s => s.AddSingleton(history).AddSingleton(metadata));
+        if (isCoordinator && options.Api is not null)
+            hb.AddCoordinatorApi(options.Api);
+        return hb.Build();
+    }
+
+    /// <summary>The first IPv4 address that is not loopback: what a container advertises to the rest of the cluster.</summary>
+    private static string OwnAddress() =>
+        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !System.Net.IPAddress.IsLoopback(a))
+            ?.ToString() ?? "127.0.0.1";
+
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+}
