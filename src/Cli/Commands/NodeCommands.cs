@@ -62,10 +62,12 @@ public static class NodeCommands
                 var self = $"{hostName}:{selfPort}";
                 var seedList = (r.GetValue(seeds) ?? Env("FERRY_SEEDS") ?? (roles.Contains(FerryNode.CoordinatorRole) ? self : "127.0.0.1:4053"))
                     .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                var (apiAddress, boundPort) = ApiOptions.ParseBind($"{r.GetValue(apiBind)}:{r.GetValue(apiPort)}");
-                var api = roles.Contains(FerryNode.CoordinatorRole)
-                    ? new ApiOptions { Token = ApiToken.ForCoordinator(homeDir).Value, Address = apiAddress, Port = boundPort }
-                    : null;
+                ApiOptions? api = null;
+                if (roles.Contains(FerryNode.CoordinatorRole))
+                {
+                    var (apiAddress, boundPort) = ApiOptions.ParseBind($"{r.GetValue(apiBind)}:{r.GetValue(apiPort)}");
+                    api = new ApiOptions { Token = ApiToken.ForCoordinator(homeDir).Value, Address = apiAddress, Port = boundPort };
+                }
                 var options = new RoleOptions(roles, CommonOptions.MetadataDirectory(r.GetValue(metadataOption)), hostName, selfPort, seedList, api);
                 using var node = BuildHost(options);
                 Console.WriteLine($"ferry: {name} node {self} ({string.Join(", ", roles)}), seeds {string.Join(", ", seedList)}");
