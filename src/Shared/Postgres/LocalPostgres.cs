@@ -96,7 +96,7 @@ public sealed class LocalPostgres : IAsyncDisposable
         var settings = new List<string>
         {
             $"-p {port}", "-c listen_addresses=127.0.0.1", $"-c unix_socket_directories={socketDir}",
-            "-c max_connections=200", $"-c shared_buffers={options.SharedBuffers}", "-c max_wal_size=8GB",
+            $"-c max_connections={options.MaxConnections}", $"-c shared_buffers={options.SharedBuffers}", "-c max_wal_size=8GB",
             "-c checkpoint_timeout=30min", "-c logging_collector=off",
         };
         if (!options.Durable)
@@ -200,4 +200,5 @@ public sealed record LocalPostgresOptions
     public bool Durable { get; init; } = true;
     public bool StopOnDispose { get; init; } = true;
     public string SharedBuffers { get; init; } = "256MB";
+    public int MaxConnections { get; init; } = 200;
 }

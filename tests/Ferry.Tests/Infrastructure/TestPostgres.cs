@@ -14,7 +14,7 @@ public static class TestPostgres
     {
         var root = Path.Combine(Path.GetTempPath(), $"ferry-test-pg-{Environment.ProcessId}");
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
-        var server = await LocalPostgres.StartAsync(root, new LocalPostgresOptions { Durable = false, SharedBuffers = "128MB" });
+        var server = await LocalPostgres.StartAsync(root, new LocalPostgresOptions { Durable = false, SharedBuffers = "128MB", MaxConnections = 600 });
         Environment.SetEnvironmentVariable(PasswordVariable, server.Password);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {

@@ -73,7 +73,8 @@ public class PipelineRunnerNodeTests
             }
             while (status.State == PipelineRunState.Running && DateTime.UtcNow < deadline);
 
-            Assert.Equal(PipelineRunState.Succeeded, status.State);
+            Assert.True(status.State == PipelineRunState.Succeeded,
+                $"{status.State}: {string.Join("; ", status.Processes.Select(p => $"{p.ProcessId} {p.State} {p.Error}"))}");
             Assert.Equal([[a.ProcessId], [b.ProcessId]], accepted.Plan);
             Assert.Equal(new MergeCounts(20, 0, 0, 0), status.Processes.Single(p => p.ProcessId == b.ProcessId).Result!.Counts);
             await bed.AssertStgEqualsSourceAsync("a", "src_a", ["id", "v"], "id");

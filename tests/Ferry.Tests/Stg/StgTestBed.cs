@@ -99,6 +99,9 @@ public sealed class StgTestBed : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
+        // Each test has its own databases: give their pooled connections back to the server now.
+        foreach (var cs in new[] { SourceConnectionString, TargetConnectionString })
+            NpgsqlConnection.ClearPool(new NpgsqlConnection(cs));
         try { Directory.Delete(StoreRoot, recursive: true); } catch (DirectoryNotFoundException) { }
         return ValueTask.CompletedTask;
     }
