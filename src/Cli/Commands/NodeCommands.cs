@@ -41,10 +41,11 @@ public static class NodeCommands
         var apiBind = new Option<string>("--api-bind") { Description = "Address the HTTP API binds to ($FERRY_API_BIND)", DefaultValueFactory = _ => Env("FERRY_API_BIND") ?? "127.0.0.1" };
         var home = new Option<DirectoryInfo>("--home") { Description = "Ferry's own folder: the API token, and for standalone the embedded PostgreSQL and objects", DefaultValueFactory = _ => new DirectoryInfo(Env("FERRY_HOME") ?? ".ferry") };
         var noEmbedded = new Option<bool>("--no-embedded") { Description = "standalone: use the connections in metadata instead of the embedded PostgreSQL" };
+        var demoScale = new Option<int?>("--demo") { Description = "standalone: fill the embedded qvp and svp databases with the demo sources at this scale when they are empty" };
         var metadataOption = CommonOptions.Metadata();
         var command = new Command(name, description) { host, port, seeds, metadataOption, home };
         if (roles.Contains(FerryNode.CoordinatorRole)) { command.Options.Add(apiPort); command.Options.Add(apiBind); }
-        if (standalone) command.Options.Add(noEmbedded);
+        if (standalone) { command.Options.Add(noEmbedded); command.Options.Add(demoScale); }
         command.SetAction(async (r, ct) =>
         {
             var homeDir = r.GetValue(home)!.FullName;
@@ -53,6 +54,11 @@ public static class NodeCommands
             {
                 embedded = await EmbeddedEnvironment.StartAsync(homeDir, fresh: false, ct: ct);
                 Console.WriteLine($"ferry: embedded PostgreSQL on 127.0.0.1:{embedded.Server.Port}, objects in {embedded.ObjectsDirectory}");
+                if (r.GetValue(demoScale) is { } scale && !await HasTablesAsync(embedded.ConnectionString("qvp"), ct))
+                {
+                    await Demo.DemoSources.CreateAsync(embedded.ConnectionString("qvp"), embedded.ConnectionString("svp"), scale, ct);
+                    Console.WriteLine($"ferry: demo sources created in the embedded qvp and svp databases (scale {scale})");
+                }
             }
             try
             {
@@ -127,6 +133,14 @@ public static class NodeCommands
         if (isCoordinator && options.Api is not null)
             hb.AddCoordinatorApi(options.Api);
         return hb.Build();
+    }
+
+    private static async Task<bool> HasTablesAsync(string connectionString, CancellationToken ct)
+    {
+        await using var conn = new Npgsql.NpgsqlConnection(connectionString);
+        await conn.OpenAsync(ct);
+        await using var cmd = new Npgsql.NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'public')", conn);
+        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
     /// <summary>The first IPv4 address that is not loopback: what a container advertises to the rest of the cluster.</summary>
