@@ -116,8 +116,19 @@ public static class DemoSources
         return new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
     }
 
-    private static Task<string> ScriptAsync(DemoSource source, string kind, CancellationToken ct) =>
-        File.ReadAllTextAsync(SqlFolder.File(Path.Combine("demo", $"{source.Name()}_{kind}.sql")), ct);
+    /// <summary>
+    /// A demo script with its `\ir file` lines replaced by the files' text, as psql would include them:
+    /// the four generate and mutate scripts share their helpers through demo/helpers.sql.
+    /// </summary>
+    public static async Task<string> ScriptAsync(DemoSource source, string kind, CancellationToken ct)
+    {
+        var text = await File.ReadAllTextAsync(SqlFolder.File(Path.Combine("demo", $"{source.Name()}_{kind}.sql")), ct);
+        var lines = text.ReplaceLineEndings("\n").Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+            if (lines[i].StartsWith("\\ir ", StringComparison.Ordinal))
+                lines[i] = await File.ReadAllTextAsync(SqlFolder.File(Path.Combine("demo", lines[i][4..].Trim())), ct);
+        return string.Join('\n', lines);
+    }
 
     private static async Task EnsureEmptyAsync(DemoSource source, NpgsqlConnection conn, CancellationToken ct)
     {
