@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Ferry.Shared.Metadata;
 
 namespace Ferry.Coordinator.Pipelines;
@@ -15,7 +14,7 @@ public static class ProcessSelector
         var unknown = new List<string>();
         foreach (var pattern in patterns)
         {
-            var regex = new Regex("^" + Regex.Escape(pattern).Replace("\\*", "[^ ]*").Replace("\\?", ".") + "$", RegexOptions.CultureInvariant);
+            var regex = ProcessPattern.ToRegex(pattern);
             var matches = metadata.Tables.Where(t => regex.IsMatch(t.ProcessId)).ToList();
             if (matches.Count == 0) unknown.Add(pattern);
             selected.AddRange(matches.Where(m => !selected.Contains(m)));

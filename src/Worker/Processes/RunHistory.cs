@@ -32,16 +32,18 @@ public sealed class RunHistory(string connectionString)
         CREATE INDEX IF NOT EXISTS run_history_started ON ferry.run_history (started_at DESC);
         """;
 
-    private int _initialized;
+    private volatile bool _initialized;
 
+    /// <summary>Creates the table once per process; a failed attempt (database down) is tried again next time.</summary>
     public async Task EnsureAsync(CancellationToken ct = default)
     {
-        if (Interlocked.CompareExchange(ref _initialized, 1, 0) != 0) return;
+        if (_initialized) return;
         await using var conn = new NpgsqlConnection(connectionString);
         await conn.OpenAsync(ct);
         await using var cmd = new NpgsqlCommand(Schema, conn);
         try { await cmd.ExecuteNonQueryAsync(ct); }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateSchema or PostgresErrorCodes.DuplicateTable) { }
+        _initialized = true;
     }
 
     /// <summary>Records where a run stands after an event; idempotent (replays of the same event write the same row).</summary>

@@ -53,13 +53,14 @@ public sealed class Loader(IObjectStore store)
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
             await Exec(conn, $"LOCK TABLE {stg} IN SHARE ROW EXCLUSIVE MODE", ct);
-            if (await IsEmptyAsync(conn, stg, ct) && manifest.Parts.Count > 1 && parallelism > 1)
+            var empty = await IsEmptyAsync(conn, stg, ct);
+            if (empty && manifest.Parts.Count > 1 && parallelism > 1)
             {
                 await tx.CommitAsync(ct);
                 var direct = await LoadEmptyInParallelAsync(manifest, folder, targetConnectionString, stg, columnList, parallelism, rowsProgress, ct);
                 return direct with { SchemaChanges = changes };
             }
-            if (await IsEmptyAsync(conn, stg, ct))
+            if (empty)
             {
                 // First load: COPY straight into STG, frozen, in this one transaction.
                 await Exec(conn, $"TRUNCATE {stg}", ct);
