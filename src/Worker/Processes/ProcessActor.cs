@@ -32,6 +32,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
     private string? _lastError;
     private long _rows;
     private readonly Dictionary<string, double> _stepSeconds = new();
+    private Task _historyWrites = Task.CompletedTask;
 
     private sealed record StepGaveUp(string RunId, ProcessStep Step);
 
@@ -175,9 +176,13 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
         var finished = status == "running" ? (DateTimeOffset?)null : DateTimeOffset.UtcNow;
         var log = _log;
         var id = _processId;
-        _services.History.RecordAsync(_processId, run, status, run.Step.ToString().ToLowerInvariant(), steps, finished, counts, error, _node)
-            .ContinueWith(t => log.Warning("{0}: could not write run history: {1}", id, t.Exception?.GetBaseException().Message),
-                TaskContinuationOptions.OnlyOnFaulted);
+        var node = _node;
+        var history = _services.History;
+        // One write at a time, in event order, so a slow "running" row never lands after "succeeded".
+        _historyWrites = _historyWrites.ContinueWith(_ => history.RecordAsync(id, run, status, run.Step.ToString().ToLowerInvariant(), steps, finished, counts, error, node),
+                TaskScheduler.Default).Unwrap()
+            .ContinueWith(t => { if (t.IsFaulted) log.Warning("{0}: could not write run history: {1}", id, t.Exception?.GetBaseException().Message); },
+                TaskScheduler.Default);
     }
 
     private ProcessStatus Status() => new(_processId, _state.Step, _state.Active?.RunId, _state.Active?.Mode, _state.Active?.StartedAt,

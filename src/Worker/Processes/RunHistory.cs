@@ -60,6 +60,7 @@ public sealed class RunHistory(string connectionString)
             ON CONFLICT (process_id, run_id) DO UPDATE SET finished_at = EXCLUDED.finished_at, status = EXCLUDED.status, step = EXCLUDED.step,
                 steps = EXCLUDED.steps, rows_extracted = EXCLUDED.rows_extracted, inserted = EXCLUDED.inserted, updated = EXCLUDED.updated,
                 deleted = EXCLUDED.deleted, unchanged = EXCLUDED.unchanged, error = EXCLUDED.error, node = EXCLUDED.node
+            WHERE h.finished_at IS NULL OR EXCLUDED.finished_at IS NOT NULL   -- a late "running" never reopens a finished run
             """, conn);
         cmd.Parameters.Add(new() { Value = processId });
         cmd.Parameters.Add(new() { Value = run.RunId });

@@ -123,6 +123,11 @@ public class ClusterTests
         Assert.Equal(runId, process.RunId);
         Assert.Equal(1_200_000, process.Result!.Counts.Inserted);
         var history = await cluster.Api.GetHistoryAsync("stg.qvp.events", null, 10, CancellationToken.None);
+        for (var i = 0; i < 20 && history.Runs.Any(r => r.Status != "succeeded"); i++)
+        {
+            await Task.Delay(500);
+            history = await cluster.Api.GetHistoryAsync("stg.qvp.events", null, 10, CancellationToken.None);
+        }
         Assert.Equal(runId, Assert.Single(history.Runs).RunId);
         Assert.Equal("succeeded", history.Runs[0].Status);
         Assert.Equal(1_200_000L, await StgTestBed.ScalarAsync<long>(cluster.TargetConnectionString, "SELECT count(*) FROM stg.qvp_events"));
@@ -161,8 +166,13 @@ public class ClusterTests
         Assert.True(run.State == PipelineRunState.Succeeded, $"{run.State}: {string.Join("; ", run.Processes.Where(p => p.Error is not null).Select(p => p.Error))}\n{cluster.Logs()}");
         Assert.Equal(19, run.Processes.Count);
         await AssertStgMatchesSourcesAsync(cluster);
-        // No process ran twice for this pipeline run.
+        // No process ran twice for this pipeline run. History rows are written just after each step, so give the last ones a moment.
         var history = await cluster.Api.GetHistoryAsync(null, id, 100, CancellationToken.None);
+        for (var i = 0; i < 20 && history.Runs.Any(r => r.Status != "succeeded"); i++)
+        {
+            await Task.Delay(500);
+            history = await cluster.Api.GetHistoryAsync(null, id, 100, CancellationToken.None);
+        }
         Assert.Equal(19, history.Runs.Count);
         Assert.All(history.Runs, r => Assert.Equal("succeeded", r.Status));
     }
