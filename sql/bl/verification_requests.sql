@@ -6,6 +6,7 @@
 --
 -- QVP verification_requests and SVP requests in one table, origin recorded. People are mapped by
 -- e-mail like in users.sql; a requester or assignee who is in neither system any more is NULL.
+-- A request is re-read when it changed or when one of its people changed (e.g. a new e-mail).
 WITH live_person AS (
     SELECT lower(email) AS email FROM stg.qvp_users WHERE stg_deleted_at IS NULL
     UNION
@@ -39,6 +40,8 @@ FROM stg.qvp_verification_requests r
 LEFT JOIN qvp_person req ON req.id = r.requested_by
 LEFT JOIN qvp_person asg ON asg.id = r.assigned_to
 WHERE r.stg_updated_at >= @since
+   OR r.requested_by IN (SELECT id FROM stg.qvp_users WHERE stg_updated_at >= @since)
+   OR r.assigned_to IN (SELECT id FROM stg.qvp_users WHERE stg_updated_at >= @since)
 UNION ALL
 SELECT dwh.map_id('svp', 'verification_request', r.id::text),
        'svp',
@@ -61,3 +64,5 @@ FROM stg.svp_requests r
 LEFT JOIN svp_person req ON req.id = r.user_id
 LEFT JOIN svp_person asg ON asg.id = r.assignee_id
 WHERE r.stg_updated_at >= @since
+   OR r.user_id IN (SELECT id FROM stg.svp_users WHERE stg_updated_at >= @since)
+   OR r.assignee_id IN (SELECT id FROM stg.svp_users WHERE stg_updated_at >= @since)
