@@ -1,0 +1,68 @@
+-- target: unipacc.verification_requests
+-- key: id
+-- mode: incremental
+-- depends: organisations, users
+-- deleted: is_deleted
+--
+-- QVP verification_requests and SVP requests in one table, origin recorded. People are mapped by
+-- e-mail like in users.sql; a requester or assignee who is in neither system any more is NULL.
+-- A request is re-read when it changed or when one of its people changed (e.g. a new e-mail).
+WITH live_person AS (
+    SELECT lower(email) AS email FROM stg.qvp_users WHERE stg_deleted_at IS NULL
+    UNION
+    SELECT lower(email) FROM stg.svp_users WHERE stg_deleted_at IS NULL AND btrim(email) <> ''
+),
+qvp_person AS (
+    SELECT u.id, dwh.map_id('person', 'user', lower(u.email)) AS user_id
+    FROM stg.qvp_users u JOIN live_person p ON p.email = lower(u.email)
+),
+svp_person AS (
+    SELECT u.id, dwh.map_id('person', 'user', lower(u.email)) AS user_id
+    FROM stg.svp_users u JOIN live_person p ON p.email = lower(u.email)
+)
+SELECT dwh.map_id('qvp', 'verification_request', r.id::text) AS id,
+       'qvp'                          AS origin,
+       r.id::text                     AS origin_key,
+       r.public_id::text              AS reference,
+       dwh.map_id('qvp', 'organisation', r.organisation_id::text) AS organisation_id,
+       req.user_id                    AS requested_by,
+       asg.user_id                    AS assigned_to,
+       r."Type"::text                 AS kind,
+       r.status::text                 AS status,
+       r.subject_name,
+       r.notes,
+       r.due_date                     AS due_on,
+       r.submitted_at,
+       r.created_at,
+       r.updated_at,
+       r.stg_deleted_at IS NOT NULL   AS is_deleted
+FROM stg.qvp_verification_requests r
+LEFT JOIN qvp_person req ON req.id = r.requested_by
+LEFT JOIN qvp_person asg ON asg.id = r.assigned_to
+WHERE r.stg_updated_at >= @since
+   OR r.requested_by IN (SELECT id FROM stg.qvp_users WHERE stg_updated_at >= @since)
+   OR r.assigned_to IN (SELECT id FROM stg.qvp_users WHERE stg_updated_at >= @since)
+UNION ALL
+SELECT dwh.map_id('svp', 'verification_request', r.id::text),
+       'svp',
+       r.id::text,
+       r.reference,
+       dwh.map_id('svp', 'organisation', r.account_id::text),
+       req.user_id,
+       asg.user_id,
+       r.kind,
+       CASE r.status WHEN 0 THEN 'draft' WHEN 1 THEN 'submitted' WHEN 2 THEN 'in_review'
+                     WHEN 3 THEN 'approved' WHEN 4 THEN 'rejected' END,  -- Rails enum status
+       r.subject_name,
+       r.notes,
+       r.due_on,
+       r.submitted_at AT TIME ZONE 'UTC',
+       r.created_at AT TIME ZONE 'UTC',
+       r.updated_at AT TIME ZONE 'UTC',
+       r.stg_deleted_at IS NOT NULL
+FROM stg.svp_requests r
+LEFT JOIN svp_person req ON req.id = r.user_id
+LEFT JOIN svp_person asg ON asg.id = r.assignee_id
+WHERE r.stg_updated_at >= @since
+   OR r.user_id IN (SELECT id FROM stg.svp_users WHERE stg_updated_at >= @since)
+   OR r.assignee_id IN (SELECT id FROM stg.svp_users WHERE stg_updated_at >= @since)

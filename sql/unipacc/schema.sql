@@ -1,0 +1,116 @@
+-- UniPACC, the unified application: demo target schema. Idempotent (safe to apply on every run).
+--
+-- Rows from QVP and SVP get new bigint ids from dwh.map_id (sql/dwh/id_map.sql), so ids never
+-- collide and stay the same on every re-run; origin / origin_key say where each row came from.
+-- References to users are nullable and SET NULL on delete (a person can leave both systems while
+-- their requests stay); owned rows (reports of a request, certificates of a report) cascade.
+
+CREATE SCHEMA IF NOT EXISTS unipacc;
+
+CREATE TABLE IF NOT EXISTS unipacc.organisations (
+    id           bigint      PRIMARY KEY,
+    origin       text        NOT NULL CHECK (origin IN ('qvp', 'svp')),
+    origin_key   text        NOT NULL,
+    name         text        NOT NULL,
+    legal_name   text,
+    country_code char(2),
+    vat_number   text,
+    billing_email text,
+    is_active    boolean     NOT NULL,
+    created_at   timestamptz NOT NULL,
+    updated_at   timestamptz NOT NULL,
+    UNIQUE (origin, origin_key)
+);
+
+-- One user per person: QVP and SVP accounts with the same e-mail (case-insensitive) are one user.
+CREATE TABLE IF NOT EXISTS unipacc.users (
+    id              bigint      PRIMARY KEY,
+    email           text        NOT NULL UNIQUE,     -- lower-cased
+    first_name      text,
+    last_name       text,
+    phone           text,
+    locale          text,
+    organisation_id bigint      REFERENCES unipacc.organisations ON DELETE SET NULL,
+    origin          text        NOT NULL CHECK (origin IN ('qvp', 'svp', 'both')),
+    qvp_user_id     bigint      UNIQUE,
+    svp_user_id     bigint      UNIQUE,
+    is_active       boolean     NOT NULL,
+    created_at      timestamptz NOT NULL,
+    updated_at      timestamptz NOT NULL
+);
+
+-- QVP verification_requests and SVP requests in one table.
+CREATE TABLE IF NOT EXISTS unipacc.verification_requests (
+    id              bigint      PRIMARY KEY,
+    origin          text        NOT NULL CHECK (origin IN ('qvp', 'svp')),
+    origin_key      text        NOT NULL,
+    reference       text        NOT NULL,            -- QVP public_id, SVP reference
+    organisation_id bigint      NOT NULL REFERENCES unipacc.organisations,
+    requested_by    bigint      REFERENCES unipacc.users ON DELETE SET NULL,
+    assigned_to     bigint      REFERENCES unipacc.users ON DELETE SET NULL,
+    kind            text        NOT NULL,
+    status          text        NOT NULL CHECK (status IN ('draft', 'submitted', 'in_review', 'on_hold', 'approved', 'rejected', 'cancelled')),
+    subject_name    text,
+    notes           text,
+    due_on          date,
+    submitted_at    timestamptz,
+    created_at      timestamptz NOT NULL,
+    updated_at      timestamptz NOT NULL,
+    UNIQUE (origin, origin_key)
+);
+
+CREATE TABLE IF NOT EXISTS unipacc.reports (
+    id          bigint      PRIMARY KEY,
+    request_id  bigint      NOT NULL REFERENCES unipacc.verification_requests ON DELETE CASCADE,
+    author_id   bigint      REFERENCES unipacc.users ON DELETE SET NULL,
+    version     integer     NOT NULL,
+    title       text        NOT NULL,
+    summary     text,
+    risk_score  numeric(5,2),
+    is_final    boolean     NOT NULL,
+    created_at  timestamptz NOT NULL,
+    updated_at  timestamptz NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS unipacc.certificates (
+    id              bigint      PRIMARY KEY,
+    report_id       bigint      NOT NULL REFERENCES unipacc.reports ON DELETE CASCADE,
+    organisation_id bigint      NOT NULL REFERENCES unipacc.organisations,
+    certificate_no  text        NOT NULL,
+    valid_from      date        NOT NULL,
+    valid_until     date,
+    revoked_at      timestamptz,
+    created_at      timestamptz NOT NULL,
+    updated_at      timestamptz NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS unipacc.invoices (
+    id              bigint        PRIMARY KEY,
+    organisation_id bigint        NOT NULL REFERENCES unipacc.organisations,
+    invoice_no      text          NOT NULL,
+    status          text          NOT NULL,
+    currency        char(3)       NOT NULL,
+    issued_on       date,
+    due_on          date,
+    net_amount      numeric(12,2) NOT NULL,
+    vat_amount      numeric(12,2) NOT NULL,
+    total_amount    numeric(12,2) NOT NULL,
+    paid_at         timestamptz,
+    created_at      timestamptz   NOT NULL,
+    updated_at      timestamptz   NOT NULL
+);
+
+-- Files of both systems (QVP file_storage, SVP ActiveStorage), attached to a request or a report.
+CREATE TABLE IF NOT EXISTS unipacc.attachments (
+    id           bigint      PRIMARY KEY,
+    origin       text        NOT NULL CHECK (origin IN ('qvp', 'svp')),
+    origin_key   text        NOT NULL,
+    request_id   bigint      REFERENCES unipacc.verification_requests ON DELETE CASCADE,
+    report_id    bigint      REFERENCES unipacc.reports ON DELETE CASCADE,
+    file_name    text        NOT NULL,
+    content_type text,
+    size_bytes   bigint      NOT NULL,
+    source_key   text        NOT NULL,               -- the object's key in the source bucket
+    created_at   timestamptz NOT NULL,
+    UNIQUE (origin, origin_key)
+);
