@@ -13,6 +13,7 @@ public static class CommandCatalog
         NodeCommands.Standalone(),
         RunCommands.Run(),
         RunCommands.Replay(),
+        PlanCommand.Build(),
         MetadataCommands.Build(),
         ClusterCommands.Status(),
         ClusterCommands.Runs(),
