@@ -11,6 +11,8 @@ public sealed record BenchOptions
     /// <summary>Experiment 2: this many tables of <see cref="BulkRows"/> rows, run in bulk on 1 worker, then on 2 workers.</summary>
     public int BulkTables { get; init; } = 6;
     public long BulkRows { get; init; } = 400_000;
+    /// <summary>How many times experiment 2 runs each worker count (in alternating order).</summary>
+    public int BulkRepeats { get; init; } = 2;
     /// <summary>max_concurrent_extracts of the one source (the per-source limit on running processes).</summary>
     public int Concurrency { get; init; } = 4;
     public string SharedBuffers { get; init; } = "1GB";
@@ -22,7 +24,7 @@ public sealed record BenchOptions
     public TimeSpan RunTimeout { get; init; } = TimeSpan.FromMinutes(6);
 
     public const string Usage =
-        "usage: Ferry.ClusterBench [--tiny-tables N] [--tiny-rows N] [--bulk-tables N] [--bulk-rows N] [--concurrency N] [--only tiny|bulk] " +
+        "usage: Ferry.ClusterBench [--tiny-tables N] [--tiny-rows N] [--bulk-tables N] [--bulk-rows N] [--bulk-repeats N] [--concurrency N] [--only tiny|bulk] " +
         "[--shared-buffers SIZE] [--work DIR] [--keep] [--run-timeout SECONDS]";
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
@@ -38,6 +40,7 @@ public sealed record BenchOptions
                 "--tiny-rows" => o with { TinyRows = (int)Count() },
                 "--bulk-tables" => o with { BulkTables = (int)Count() },
                 "--bulk-rows" => o with { BulkRows = Count() },
+                "--bulk-repeats" => o with { BulkRepeats = (int)Count() },
                 "--concurrency" => o with { Concurrency = (int)Count() },
                 "--only" => Value() switch
                 {
@@ -54,7 +57,7 @@ public sealed record BenchOptions
             };
         }
         if (o.TinyTables is < 1 or > 999) throw new ArgumentException("--tiny-tables must be between 1 and 999");
-        if (o.TinyRows < 1 || o.BulkTables < 1 || o.BulkRows < 1 || o.Concurrency < 1)
+        if (o.TinyRows < 1 || o.BulkTables < 1 || o.BulkRows < 1 || o.BulkRepeats < 1 || o.Concurrency < 1)
             throw new ArgumentException("sizes and --concurrency must be at least 1");
         return o;
     }

@@ -35,8 +35,6 @@ try
     Log($"starting a durable PostgreSQL (shared_buffers {options.SharedBuffers}) under {work}");
     await using var pg = await LocalPostgres.StartAsync(Path.Combine(work, "pg"), new LocalPostgresOptions { Durable = true, SharedBuffers = options.SharedBuffers }, ct);
     var postmaster = CpuSampler.PostmasterPid(pg.DataDirectory);
-    // Time spent in WAL flushes shows in pg_stat_wal.wal_sync_time only with this on (a clock read per flush).
-    await Db.ExecAsync(pg.ConnectionString(), "ALTER SYSTEM SET track_wal_io_timing = on; SELECT pg_reload_conf()");
     var source = new BenchSource(await pg.CreateDatabaseAsync("source", ct: ct), options);
     var generate = await source.CreateAsync(Path.Combine(AppContext.BaseDirectory, "sql"), options.RunTiny, options.RunBulk, Log);
     Log($"source ready in {generate.TotalSeconds:F1} s");
@@ -47,7 +45,7 @@ try
     if (metadata.Sources[BenchSource.SourceName].MaxConcurrentExtracts != options.Concurrency)
         throw new InvalidOperationException("max_concurrent_extracts did not load as written");
 
-    var commitLatency = await WalStats.CommitLatencyAsync(source.ConnectionString);
+    var commitLatency = await WalPosition.CommitLatencyAsync(source.ConnectionString);
     Log($"one durable single-row commit takes {commitLatency * 1000:F1} ms");
     var setup = new Report.Setup(options, Report.Machine(), $"PostgreSQL {await Db.ScalarAsync<string>(pg.ConnectionString(), "SHOW server_version")}",
         generate, options.RunBulk ? await source.BulkCsvBytesPerRowAsync() : 0, options.RunBulk ? await source.BulkSizeOnDiskAsync() : 0, commitLatency);
@@ -58,6 +56,8 @@ try
         ["APP_HOST"] = "127.0.0.1", ["APP_PORT"] = pg.Port.ToString(), ["APP_USER"] = pg.User, ["APP_PASSWORD"] = pg.Password, ["APP_DATABASE"] = "source",
         ["TARGET_HOST"] = "127.0.0.1", ["TARGET_PORT"] = pg.Port.ToString(), ["TARGET_USER"] = pg.User, ["TARGET_PASSWORD"] = pg.Password, ["TARGET_DATABASE"] = targetDb,
     };
+
+    var idle = new List<(string Cluster, CpuUse Cpu, double Seconds)>();
 
     async Task Settle()
     {
@@ -71,8 +71,7 @@ try
         await Settle();
         var load = Report.LoadAverage();
         var nodes = cluster.Nodes.Select(n => (n.Name, n.Process.Id)).ToList();
-        await Task.Delay(1100, ct); // let the backends flush their statistics
-        var walBefore = await WalStats.TakeAsync(pg.ConnectionString());
+        var walBefore = await WalPosition.TakeAsync(pg.ConnectionString());
         var before = CpuSampler.Take(nodes, postmaster);
         Log($"{label}: running {pipeline} (load average {load})");
         var status = await cluster.RunAsync(pipeline, RunMode.Bulk, options.RunTimeout, ct);
@@ -80,13 +79,12 @@ try
         if (status.State != PipelineRunState.Succeeded)
             throw new InvalidOperationException($"{label}: {status.PipelineRunId} ended {status.State}: " +
                 string.Join("; ", status.Processes.Where(p => p.Error is not null).Take(5).Select(p => $"{p.ProcessId}: {p.Error}")) + "\n" + cluster.Logs());
+        var wal = await WalPosition.TakeAsync(pg.ConnectionString()) - walBefore;
         var history = await HistoryRow.ReadAsync(target, status.PipelineRunId, processes, ct);
-        await Task.Delay(1100, ct);
-        var wal = (await WalStats.TakeAsync(pg.ConnectionString())).Since(walBefore);
         var events = await Timeline.EventsAsync(target, status.StartedAt, status.FinishedAt ?? DateTimeOffset.UtcNow, ct);
         var rows = Timeline.Repair(history, events);
         var figures = new RunFigures(label, cluster.WorkerPorts.Length, options.Concurrency, status, rows, cpu, load,
-            cluster.Nodes.ToDictionary(n => n.Address, n => n.Name)) { Wal = wal };
+            cluster.Nodes.ToDictionary(n => n.Address, n => n.Name)) { WalBytes = wal };
         figures = figures with { Timeline = Timeline.Of(figures, events) };
         if (figures.RepairedRows > 0)
             Log($"{label}: {figures.RepairedRows} ferry.run_history row(s) were left at 'running' (out-of-order history writes); rebuilt from the journal");
@@ -114,8 +112,14 @@ try
         var coordinator = cluster.StartCoordinator();
         var workerNodes = Enumerable.Range(0, workers).Select(cluster.StartWorker).ToArray();
         await cluster.WaitForClusterAsync([coordinator, .. workerNodes], workerNodes, ct);
-        Log($"{name}: coordinator + {workers} worker(s) up in {clock.Elapsed.TotalSeconds:F1} s");
-        var result = await body(cluster, target, clock.Elapsed.TotalSeconds);
+        var up = clock.Elapsed.TotalSeconds;
+        Log($"{name}: coordinator + {workers} worker(s) up in {up:F1} s");
+        var result = await body(cluster, target, up);
+        // What the nodes burn doing nothing (gossip, heartbeats, timers) once warm, on this shared 2-core machine.
+        var nodes = cluster.Nodes.Select(n => (n.Name, n.Process.Id)).ToList();
+        var idleBefore = CpuSampler.Take(nodes, postmaster);
+        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        idle.Add((name, CpuSampler.Take(nodes, postmaster).Since(idleBefore), 3.0));
         Log($"{name}: stopping the nodes");
         return result;
     }
@@ -136,23 +140,28 @@ try
     var bulk = new List<(RunFigures Figures, double UpSeconds)>();
     if (options.RunBulk)
     {
-        foreach (var workers in new[] { 1, 2 })
+        // Pairs in alternating order (1, 2, then 2, 1, …) so a drift in the machine's background load does not favour one side.
+        var order = Enumerable.Range(0, options.BulkRepeats).SelectMany(i => i % 2 == 0 ? new[] { 1, 2 } : [2, 1]).ToList();
+        var repeat = new Dictionary<int, int> { [1] = 0, [2] = 0 };
+        foreach (var workers in order)
         {
-            var name = $"target_bulk_{workers}w";
+            var n = ++repeat[workers];
+            var name = $"target_bulk_{workers}w_{n}";
             bulk.Add(await WithCluster(name, workers, async (cluster, target, upSeconds) =>
             {
-                var figures = await Measure(cluster, $"bulk, {workers} worker{(workers == 1 ? "" : "s")}", BenchSource.BulkPipeline, target, source.BulkTables.Count);
+                var label = $"bulk, {workers} worker{(workers == 1 ? "" : "s")}{(options.BulkRepeats > 1 ? $" #{n}" : "")}";
+                var figures = await Measure(cluster, label, BenchSource.BulkPipeline, target, source.BulkTables.Count);
                 await Verify(target, source.BulkTables, figures.Label);
                 return (figures, upSeconds);
             }));
-            // The next run gets a fresh target; this one's data only costs disk and cache from here on.
+            // The next run gets a fresh target; this one's data would only cost disk and cache from here on.
             if (!options.Keep) await Db.ExecAsync(pg.ConnectionString(), $"DROP DATABASE {name} WITH (FORCE)");
         }
     }
 
     Log($"done in {started.Elapsed.TotalMinutes:F1} min; every STG table matched its source");
     Console.WriteLine();
-    Console.WriteLine(Report.Render(setup, tiny, bulk));
+    Console.WriteLine(Report.Render(setup, tiny, bulk, idle));
     return 0;
 }
 catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -13,7 +13,8 @@ public static class Report
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static string Render(Setup s, Tiny? tiny, IReadOnlyList<(RunFigures Figures, double UpSeconds)> bulk)
+    public static string Render(Setup s, Tiny? tiny, IReadOnlyList<(RunFigures Figures, double UpSeconds)> bulk,
+        IReadOnlyList<(string Cluster, CpuUse Cpu, double Seconds)> idle)
     {
         var o = s.Options;
         var sb = new StringBuilder();
@@ -27,27 +28,37 @@ public static class Report
         sb.AppendLine(Inv, $"           generated server-side in {s.Generate.TotalSeconds:F1} s");
         sb.AppendLine();
 
-        if (tiny is not null) RenderTiny(sb, o, tiny);
+        if (tiny is not null) RenderTiny(sb, s, tiny);
         if (bulk.Count > 0) RenderBulk(sb, s, bulk);
+        if (idle.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("   Idle nodes: CPU in % of one core over 3 s after each cluster's last run (warm, nothing running)");
+            foreach (var (cluster, cpu, seconds) in idle)
+                sb.AppendLine(Inv, $"   {cluster}: {string.Join(", ", cpu.Nodes.Select(n => $"{n.Key} {100 * n.Value / seconds:F0} %"))}; machine {cpu.MachineBusyShare:P0} busy");
+        }
         return sb.ToString();
     }
 
-    private static void RenderTiny(StringBuilder sb, BenchOptions o, Tiny t)
+    private static void RenderTiny(StringBuilder sb, Setup s, Tiny t)
     {
+        var o = s.Options;
         var runs = new[] { t.Cold, t.Warm };
         sb.AppendLine(Inv, $"1. Orchestration overhead: {o.TinyTables} tables x {o.TinyRows} rows, 1 coordinator + 1 worker (cluster up in {t.ClusterUpSeconds:F1} s)");
         sb.AppendLine("   cold = first run on a fresh cluster and target (entities created, STG tables created, first load straight into STG);");
         sb.AppendLine("   warm = the same pipeline again (entities alive, STG exists: load table + merge, nothing changes).");
         sb.AppendLine();
-        Table(sb, ["run", "processes", "wall s", "sum data path s", "limit", "overhead/process s", "mean queueing s", "mean running", "max running"],
+        Table(sb, ["run", "processes", "wall s", "sum data path s", "limit", "overhead/process s", "mean queueing s", "first start s", "mean running", "max running", "processes/s"],
             runs.Select(r => new[]
             {
-                r.Label, N(r.Processes), S(r.Wall), S(r.DataPath), N(r.Concurrency), S3(r.OverheadPerProcess), S(r.MeanQueue), S(r.MeanRunning), N(r.MaxRunning),
+                r.Label, N(r.Processes), S(r.Wall), S(r.DataPath), N(r.Concurrency), S3(r.OverheadPerProcess), S(r.MeanQueue), S3(r.FirstStart),
+                S(r.MeanRunning), N(r.MaxRunning), S(r.Processes / r.Wall),
             }).ToList());
         sb.AppendLine("   wall            the pipeline run's StartedAt -> FinishedAt (the runner's own times, GET /api/runs/<id>)");
         sb.AppendLine("   sum data path   sum over the run's ferry.run_history rows of their steps (extracting + loading + merging seconds)");
         sb.AppendLine("   overhead/proc.  (wall x limit - sum data path) / processes");
         sb.AppendLine("   mean queueing   mean of (process started_at - pipeline StartedAt); with a limit most of it is waiting for a slot");
+        sb.AppendLine("   first start     the first process's started_at - pipeline StartedAt (cold: shard allocation, remembering and starting the entity)");
         sb.AppendLine("   mean running    sum of (finished_at - started_at) / wall: how full the limit's slots were on average");
         Repaired(sb, runs);
         sb.AppendLine();
@@ -76,17 +87,16 @@ public static class Report
         sb.AppendLine("   sum ~ wall x limit / N when the slots are always full; the difference is the ramp-up and the tail.");
         sb.AppendLine();
 
-        sb.AppendLine("   Durable writes per process (server-wide: pg_stat_wal; the journal's events in the run's time span)");
+        sb.AppendLine("   Durable writes per process (the journal's events in the run's time span; WAL: pg_current_wal_lsn, server-wide)");
         var kinds = runs.SelectMany(r => r.Timeline?.EventsByKind.Keys ?? []).Distinct().Order(StringComparer.Ordinal).ToList();
-        Table(sb, ["run", .. kinds.Select(k => $"journal: {k}"), "WAL flushes", "WAL flush ms", "WAL kB", "runner accept lag s"],
+        Table(sb, ["run", .. kinds.Select(k => $"journal: {k}"), "WAL kB", "runner accept lag s"],
             runs.Select(r => new[] { r.Label }
                 .Concat(kinds.Select(k => S((r.Timeline?.EventsByKind.GetValueOrDefault(k) ?? 0) / (double)r.Processes)))
-                .Concat(r.Wal is { } w
-                    ? [S(w.Syncs / (double)r.Processes), S(w.SyncSeconds * 1000 / r.Processes), S(w.Bytes / 1024.0 / r.Processes)]
-                    : ["-", "-", "-"])
+                .Append(S(r.WalBytes / 1024.0 / r.Processes))
                 .Append(S3(r.Timeline?.AcceptLag ?? double.NaN)).ToArray()).ToList());
         sb.AppendLine("   A process run persists 4 events on its entity (RunStarted, Extracted, Loaded, RunSucceeded) and 2 on the runner, writes its");
-        sb.AppendLine("   ferry.run_history row 4 times, and in a cold run its shard remembers the new entity once: each a commit that waits for a WAL flush.");
+        sb.AppendLine("   ferry.run_history row 4 times, and in a cold run its shard remembers the new entity once: each a commit that waits for a WAL");
+        sb.AppendLine(Inv, $"   flush (about {s.CommitLatencySeconds * 1000:F1} ms alone, see above), besides the data path's own statements.");
         sb.AppendLine();
         Cpu(sb, runs);
         sb.AppendLine();
@@ -97,20 +107,26 @@ public static class Report
         var o = s.Options;
         var runs = bulk.Select(b => b.Figures).ToList();
         sb.AppendLine(Inv, $"2. Bulk throughput: {o.BulkTables} tables x {o.BulkRows:N0} rows ({s.BulkCsvBytesPerRow:F0} B/row of CSV, {Mb(s.BulkBytesOnDisk)} on disk with keys), limit {o.Concurrency}");
-        sb.AppendLine("   each run on a fresh target database and a fresh cluster (coordinator + N workers), same source data; first load into empty STG");
+        sb.AppendLine("   each run on a fresh target database and a fresh cluster (coordinator + N workers), same source data; first load into empty STG;");
+        sb.AppendLine(Inv, $"   {o.BulkRepeats} run(s) per worker count, in alternating order (1, 2, 2, 1, ...)");
         sb.AppendLine();
-        Table(sb, ["workers", "rows", "wall s", "rows/s", "processes per node", "first start per node s", "sum extract / load / merge s", "mean running", "max running"],
+        Table(sb, ["run", "rows", "wall s", "rows/s", "processes per node", "first start per node s", "sum extract / load / merge s", "mean running", "max running"],
             bulk.Select(b => new[]
             {
-                N(b.Figures.Workers), N(b.Figures.RowsExtracted), S(b.Figures.Wall), N(b.Figures.RowsPerSecond),
+                b.Figures.Label, N(b.Figures.RowsExtracted), S(b.Figures.Wall), N(b.Figures.RowsPerSecond),
                 string.Join(", ", b.Figures.PerNode.Select(p => $"{p.Key} {p.Value}")),
                 string.Join(", ", b.Figures.FirstStartPerNode.Select(p => $"{p.Key} {S(p.Value)}")),
                 $"{S(b.Figures.Extract)} / {S(b.Figures.Load)} / {S(b.Figures.Merge)}", S(b.Figures.MeanRunning), N(b.Figures.MaxRunning),
             }).ToList());
-        var one = runs.FirstOrDefault(r => r.Workers == 1);
-        var two = runs.FirstOrDefault(r => r.Workers == 2);
-        if (one is not null && two is not null)
-            sb.AppendLine(Inv, $"   2 workers / 1 worker: {two.RowsPerSecond / one.RowsPerSecond:F2}x the rows/s (wall {S(two.Wall)} s vs {S(one.Wall)} s)");
+        var one = runs.Where(r => r.Workers == 1).ToList();
+        var two = runs.Where(r => r.Workers == 2).ToList();
+        if (one.Count > 0 && two.Count > 0)
+        {
+            double Mean(List<RunFigures> rs) => rs.Average(r => r.RowsPerSecond);
+            string Range(List<RunFigures> rs) => rs.Count == 1 ? "" : $" (runs: {string.Join(", ", rs.Select(r => N(r.RowsPerSecond)))})";
+            sb.AppendLine(Inv, $"   mean rows/s: 1 worker {N(Mean(one))}{Range(one)}; 2 workers {N(Mean(two))}{Range(two)}");
+            sb.AppendLine(Inv, $"   2 workers / 1 worker: {Mean(two) / Mean(one):F2}x the rows/s (mean wall {S(two.Average(r => r.Wall))} s vs {S(one.Average(r => r.Wall))} s)");
+        }
         sb.AppendLine("   rows/s = rows extracted (sum over ferry.run_history) / the pipeline run's wall time; processes per node from ferry.run_history.node;");
         sb.AppendLine("   first start per node = the node's first RunStarted after the pipeline's start (a worker's first shard also starts its journal).");
         Repaired(sb, runs);
@@ -132,10 +148,12 @@ public static class Report
     {
         var nodeNames = runs.SelectMany(r => r.Cpu.Nodes.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
         sb.AppendLine("   CPU seconds used during each run (from /proc; machine busy counts every process on the machine, other users' too)");
-        Table(sb, ["run", .. nodeNames, "postgres", "machine busy", "of all cores", "load avg before"],
+        Table(sb, ["run", .. nodeNames, "postgres", "(Ferry + postgres) / cores", "wall s", "machine busy", "of all cores", "load avg before"],
             runs.Select(r => new[] { r.Label }
                 .Concat(nodeNames.Select(n => r.Cpu.Nodes.TryGetValue(n, out var v) ? S(v) : "-"))
-                .Concat([S(r.Cpu.Postgres), S(r.Cpu.MachineBusy), $"{r.Cpu.MachineBusyShare:P0}", r.LoadBefore]).ToArray()).ToList());
+                .Concat([S(r.Cpu.Postgres), S((r.Cpu.Nodes.Values.Sum() + r.Cpu.Postgres) / Environment.ProcessorCount), S(r.Wall),
+                    S(r.Cpu.MachineBusy), $"{r.Cpu.MachineBusyShare:P0}", r.LoadBefore]).ToArray()).ToList());
+        sb.AppendLine("   (Ferry + postgres) / cores = the shortest wall the run could have had with every core its own: close to the wall = CPU-bound");
     }
 
     private static string S(double v) => double.IsNaN(v) ? "-" : v.ToString("F2", Inv);

@@ -73,8 +73,8 @@ public sealed record RunFigures(string Label, int Workers, int Concurrency, Pipe
     /// <summary>The journal's view of the same run (set after the run).</summary>
     public Timeline? Timeline { get; init; }
 
-    /// <summary>The server's WAL activity during the run (server-wide).</summary>
-    public WalStats? Wal { get; init; }
+    /// <summary>WAL the server wrote during the run (server-wide).</summary>
+    public long WalBytes { get; init; }
 
     /// <summary>First RunStarted on each node, seconds after the pipeline's start (a fresh worker's first shard pays for its journal warm-up).</summary>
     public IReadOnlyDictionary<string, double> FirstStartPerNode => Rows.GroupBy(r => NodeNames.GetValueOrDefault(r.Node, r.Node))

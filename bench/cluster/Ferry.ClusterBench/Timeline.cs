@@ -88,8 +88,10 @@ public sealed record Timeline(
     public static Timeline Of(RunFigures run, IReadOnlyList<Ev> all)
     {
         var pipelineId = run.Pipeline.PipelineRunId;
-        var until = (run.Pipeline.FinishedAt ?? DateTimeOffset.MaxValue).AddSeconds(1);
-        var events = all.Where(e => e.Created >= run.Pipeline.StartedAt.AddSeconds(-1) && e.Created <= until).ToList();
+        // Entity events belong to the run by run id, runner events by pipeline run id; Akka's own (shard coordinator,
+        // remembered entities) by time: written between the pipeline's start and just after its end.
+        var until = (run.Pipeline.FinishedAt ?? DateTimeOffset.MaxValue).AddSeconds(0.5);
+        var events = all.Where(e => e.Created >= run.Pipeline.StartedAt.AddSeconds(-0.05) && e.Created <= until).ToList();
 
         var byRun = run.Rows.ToDictionary(r => r.RunId);
         var entity = events.Where(e => e.PersistenceId.StartsWith("process-", StringComparison.Ordinal) && e.RunId is { } id && byRun.ContainsKey(id))
@@ -123,8 +125,14 @@ public sealed record Timeline(
         var dispatch = Enumerable.Range(c, Math.Max(0, Math.Min(starts.Count, finishOrder.Count + c) - c))
             .Select(k => (starts[k] - finishOrder[k - c]).TotalSeconds).ToList();
 
-        var kinds = events.GroupBy(e => Kind(e)).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
-        return new Timeline(run.Processes, Mean(pre), Mean(preLoad), Mean(merge), Mean(after), Mean(report), Mean(dispatch), Mean(accept), events.Count, kinds);
+        var mine = events.Where(e => Kind(e) switch
+        {
+            "entities" => e.RunId is { } id && byRun.ContainsKey(id),
+            "runner" => runner.Contains(e),
+            _ => true,
+        }).ToList();
+        var kinds = mine.GroupBy(e => Kind(e)).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
+        return new Timeline(run.Processes, Mean(pre), Mean(preLoad), Mean(merge), Mean(after), Mean(report), Mean(dispatch), Mean(accept), mine.Count, kinds);
     }
 
     private static string Kind(Ev e) => e.PersistenceId switch
