@@ -11,6 +11,8 @@ public sealed record BenchOptions
     /// <summary>Experiment 2: this many tables of <see cref="BulkRows"/> rows, run in bulk on 1 worker, then on 2 workers.</summary>
     public int BulkTables { get; init; } = 6;
     public long BulkRows { get; init; } = 400_000;
+    /// <summary>Experiment 2: before the timed run, run the warm-up pipeline (20 tiny tables, untimed) on the fresh cluster.</summary>
+    public bool BulkWarmup { get; init; } = true;
     /// <summary>How many times experiment 2 runs each worker count (in alternating order).</summary>
     public int BulkRepeats { get; init; } = 2;
     /// <summary>max_concurrent_extracts of the one source (the per-source limit on running processes).</summary>
@@ -22,10 +24,12 @@ public sealed record BenchOptions
     public string? WorkDirectory { get; init; }
     public bool Keep { get; init; }
     public TimeSpan RunTimeout { get; init; } = TimeSpan.FromMinutes(6);
+    /// <summary>Extra environment variables for every node (diagnosis, e.g. DOTNET_TieredCompilation=0).</summary>
+    public IReadOnlyDictionary<string, string> NodeEnvironment { get; init; } = new Dictionary<string, string>();
 
     public const string Usage =
-        "usage: Ferry.ClusterBench [--tiny-tables N] [--tiny-rows N] [--bulk-tables N] [--bulk-rows N] [--bulk-repeats N] [--concurrency N] [--only tiny|bulk] " +
-        "[--shared-buffers SIZE] [--work DIR] [--keep] [--run-timeout SECONDS]";
+        "usage: Ferry.ClusterBench [--tiny-tables N] [--tiny-rows N] [--bulk-tables N] [--bulk-rows N] [--bulk-repeats N] [--no-warmup] [--concurrency N] [--only tiny|bulk] " +
+        "[--shared-buffers SIZE] [--work DIR] [--keep] [--run-timeout SECONDS] [--node-env NAME=VALUE]...";
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
@@ -40,6 +44,7 @@ public sealed record BenchOptions
                 "--tiny-rows" => o with { TinyRows = (int)Count() },
                 "--bulk-tables" => o with { BulkTables = (int)Count() },
                 "--bulk-rows" => o with { BulkRows = Count() },
+                "--no-warmup" => o with { BulkWarmup = false },
                 "--bulk-repeats" => o with { BulkRepeats = (int)Count() },
                 "--concurrency" => o with { Concurrency = (int)Count() },
                 "--only" => Value() switch
@@ -51,6 +56,9 @@ public sealed record BenchOptions
                 "--shared-buffers" => o with { SharedBuffers = Value() },
                 "--work" => o with { WorkDirectory = Value() },
                 "--keep" => o with { Keep = true },
+                "--node-env" => Value() is var kv && kv.IndexOf('=') is > 0 and var eq
+                    ? o with { NodeEnvironment = new Dictionary<string, string>(o.NodeEnvironment) { [kv[..eq]] = kv[(eq + 1)..] } }
+                    : throw new ArgumentException($"--node-env expects NAME=VALUE\n{Usage}"),
                 "--run-timeout" => o with { RunTimeout = TimeSpan.FromSeconds(Count()) },
                 "-h" or "--help" => throw new ArgumentException(Usage),
                 _ => throw new ArgumentException($"unknown argument {args[i]}\n{Usage}"),

@@ -15,8 +15,12 @@ public sealed class BenchSource(string connectionString, BenchOptions options)
     public const string SourceName = "app";
     public const string TinyPipeline = "tiny_tables";
     public const string BulkPipeline = "bulk_tables";
+    public const string WarmupPipeline = "warmup";
 
     public IReadOnlyList<string> TinyTables { get; } = Enumerable.Range(0, options.TinyTables).Select(i => $"tiny_{i:D3}").ToList();
+    /// <summary>The first (up to) 20 tiny tables: run untimed on a fresh bulk cluster so every worker has started its shards and JIT-compiled the data path.</summary>
+    public IReadOnlyList<string> WarmupTables => TinyTables.Take(20).ToList();
+
     public IReadOnlyList<string> BulkTables { get; } = Enumerable.Range(1, options.BulkTables).Select(i => $"orders_{i}").ToList();
 
     public string ConnectionString => connectionString;
@@ -120,10 +124,11 @@ public sealed class BenchSource(string connectionString, BenchOptions options)
 
                 """);
         File.WriteAllText(Path.Combine(folder, "pipelines.yaml"), $"""
-            # Experiment 1: every tiny table in one group. Experiment 2: the bulk tables in one group.
+            # Experiment 1: every tiny table in one group. Experiment 2: the bulk tables in one group, after an untimed warm-up.
             groups:
               tiny: [stg.{SourceName}.tiny_*]
               bulk: [stg.{SourceName}.orders_*]
+              warmup_tables: [{string.Join(", ", WarmupTables.Select(t => $"stg.{SourceName}.{t}"))}]
 
             pipelines:
               {TinyPipeline}:
@@ -131,6 +136,9 @@ public sealed class BenchSource(string connectionString, BenchOptions options)
                 mode: bulk
               {BulkPipeline}:
                 groups: [bulk]
+                mode: bulk
+              {WarmupPipeline}:
+                groups: [warmup_tables]
                 mode: bulk
 
             """);

@@ -36,7 +36,7 @@ try
     await using var pg = await LocalPostgres.StartAsync(Path.Combine(work, "pg"), new LocalPostgresOptions { Durable = true, SharedBuffers = options.SharedBuffers }, ct);
     var postmaster = CpuSampler.PostmasterPid(pg.DataDirectory);
     var source = new BenchSource(await pg.CreateDatabaseAsync("source", ct: ct), options);
-    var generate = await source.CreateAsync(Path.Combine(AppContext.BaseDirectory, "sql"), options.RunTiny, options.RunBulk, Log);
+    var generate = await source.CreateAsync(Path.Combine(AppContext.BaseDirectory, "sql"), options.RunTiny || (options.RunBulk && options.BulkWarmup), options.RunBulk, Log);
     Log($"source ready in {generate.TotalSeconds:F1} s");
 
     var metadataDir = Path.Combine(work, "metadata");
@@ -51,7 +51,7 @@ try
         generate, options.RunBulk ? await source.BulkCsvBytesPerRowAsync() : 0, options.RunBulk ? await source.BulkSizeOnDiskAsync() : 0, commitLatency);
 
     // Connections reach the nodes through their environment only, as with metadata/connections.yaml.
-    Dictionary<string, string> Env(string targetDb) => new()
+    Dictionary<string, string> Env(string targetDb) => new(options.NodeEnvironment)
     {
         ["APP_HOST"] = "127.0.0.1", ["APP_PORT"] = pg.Port.ToString(), ["APP_USER"] = pg.User, ["APP_PASSWORD"] = pg.Password, ["APP_DATABASE"] = "source",
         ["TARGET_HOST"] = "127.0.0.1", ["TARGET_PORT"] = pg.Port.ToString(), ["TARGET_USER"] = pg.User, ["TARGET_PASSWORD"] = pg.Password, ["TARGET_DATABASE"] = targetDb,
@@ -137,7 +137,7 @@ try
         });
     }
 
-    var bulk = new List<(RunFigures Figures, double UpSeconds)>();
+    var bulk = new List<(RunFigures Figures, double UpSeconds, double WarmupSeconds)>();
     if (options.RunBulk)
     {
         // Pairs in alternating order (1, 2, then 2, 1, …) so a drift in the machine's background load does not favour one side.
@@ -150,9 +150,20 @@ try
             bulk.Add(await WithCluster(name, workers, async (cluster, target, upSeconds) =>
             {
                 var label = $"bulk, {workers} worker{(workers == 1 ? "" : "s")}{(options.BulkRepeats > 1 ? $" #{n}" : "")}";
+                var warmup = double.NaN;
+                if (options.BulkWarmup)
+                {
+                    // Untimed: every worker starts its shards and journal and JIT-compiles the data path on tiny tables,
+                    // so the timed run measures a running cluster rather than the start of its processes.
+                    var w = await cluster.RunAsync(BenchSource.WarmupPipeline, RunMode.Bulk, options.RunTimeout, ct);
+                    if (w.State != PipelineRunState.Succeeded) throw new InvalidOperationException($"{label}: warm-up {w.PipelineRunId} ended {w.State}\n{cluster.Logs()}");
+                    warmup = ((w.FinishedAt ?? w.StartedAt) - w.StartedAt).TotalSeconds;
+                    var spread = w.Processes.Count;
+                    Log($"{label}: warm-up of {spread} tiny tables took {warmup:F1} s");
+                }
                 var figures = await Measure(cluster, label, BenchSource.BulkPipeline, target, source.BulkTables.Count);
                 await Verify(target, source.BulkTables, figures.Label);
-                return (figures, upSeconds);
+                return (figures, upSeconds, warmup);
             }));
             // The next run gets a fresh target; this one's data would only cost disk and cache from here on.
             if (!options.Keep) await Db.ExecAsync(pg.ConnectionString(), $"DROP DATABASE {name} WITH (FORCE)");

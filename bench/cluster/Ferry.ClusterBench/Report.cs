@@ -13,7 +13,7 @@ public static class Report
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static string Render(Setup s, Tiny? tiny, IReadOnlyList<(RunFigures Figures, double UpSeconds)> bulk,
+    public static string Render(Setup s, Tiny? tiny, IReadOnlyList<(RunFigures Figures, double UpSeconds, double WarmupSeconds)> bulk,
         IReadOnlyList<(string Cluster, CpuUse Cpu, double Seconds)> idle)
     {
         var o = s.Options;
@@ -24,6 +24,8 @@ public static class Report
         sb.AppendLine(Inv, $"           one server holds the source, the target (STG, ferry.run_history) and the Akka journal (ferry_akka);");
         sb.AppendLine(Inv, $"           one durable single-row commit (INSERT, its own transaction, measured before the runs): {s.CommitLatencySeconds * 1000:F1} ms");
         sb.AppendLine(Inv, $"  nodes    `dotnet ferry.dll coordinator|worker` child processes on loopback; filesystem object store");
+        if (o.NodeEnvironment.Count > 0)
+            sb.AppendLine(Inv, $"           node environment: {string.Join(", ", o.NodeEnvironment.Select(kv => $"{kv.Key}={kv.Value}"))}");
         sb.AppendLine(Inv, $"  source   `app`, max_concurrent_extracts = {o.Concurrency} (the per-source limit on running processes); every table cdc: full, run in bulk mode");
         sb.AppendLine(Inv, $"           generated server-side in {s.Generate.TotalSeconds:F1} s");
         sb.AppendLine();
@@ -102,13 +104,16 @@ public static class Report
         sb.AppendLine();
     }
 
-    private static void RenderBulk(StringBuilder sb, Setup s, IReadOnlyList<(RunFigures Figures, double UpSeconds)> bulk)
+    private static void RenderBulk(StringBuilder sb, Setup s, IReadOnlyList<(RunFigures Figures, double UpSeconds, double WarmupSeconds)> bulk)
     {
         var o = s.Options;
         var runs = bulk.Select(b => b.Figures).ToList();
         sb.AppendLine(Inv, $"2. Bulk throughput: {o.BulkTables} tables x {o.BulkRows:N0} rows ({s.BulkCsvBytesPerRow:F0} B/row of CSV, {Mb(s.BulkBytesOnDisk)} on disk with keys), limit {o.Concurrency}");
         sb.AppendLine("   each run on a fresh target database and a fresh cluster (coordinator + N workers), same source data; first load into empty STG;");
-        sb.AppendLine(Inv, $"   {o.BulkRepeats} run(s) per worker count, in alternating order (1, 2, 2, 1, ...)");
+        sb.AppendLine(Inv, $"   {o.BulkRepeats} run(s) per worker count, in alternating order (1, 2, 2, 1, ...);");
+        sb.AppendLine(o.BulkWarmup
+            ? $"   before each timed run, an untimed warm-up pipeline of {Math.Min(20, o.TinyTables)} tiny tables (every worker starts its shards and journal, JIT-compiles the data path)"
+            : "   no warm-up: each timed run is the fresh cluster's first (--no-warmup), so it includes every node's start-up work");
         sb.AppendLine();
         Table(sb, ["run", "rows", "wall s", "rows/s", "processes per node", "first start per node s", "sum extract / load / merge s", "mean running", "max running"],
             bulk.Select(b => new[]
@@ -130,7 +135,8 @@ public static class Report
         sb.AppendLine("   rows/s = rows extracted (sum over ferry.run_history) / the pipeline run's wall time; processes per node from ferry.run_history.node;");
         sb.AppendLine("   first start per node = the node's first RunStarted after the pipeline's start (a worker's first shard also starts its journal).");
         Repaired(sb, runs);
-        sb.AppendLine(Inv, $"   clusters came up (members Up, every shard region registered) in {string.Join(" and ", bulk.Select(b => $"{S(b.UpSeconds)} s ({b.Figures.Workers} worker{(b.Figures.Workers == 1 ? "" : "s")})"))}.");
+        sb.AppendLine("   cluster up (members Up, every shard region registered) / warm-up pipeline, seconds: " +
+            string.Join("; ", bulk.Select(b => $"{b.Figures.Label} {S(b.UpSeconds)} / {S(b.WarmupSeconds)}")));
         sb.AppendLine(Inv, $"   This machine has {Environment.ProcessorCount} cores shared by PostgreSQL (source and target), every node and other users: a second");
         sb.AppendLine("   worker adds no CPU here. What it shows is that the work spreads over the workers, not what a second machine would add.");
         sb.AppendLine();
