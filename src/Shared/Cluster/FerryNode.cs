@@ -9,6 +9,7 @@ using LinqToDB;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Ferry.Shared.Sql;
 using Npgsql;
 
 namespace Ferry.Shared.Cluster;
@@ -94,8 +95,6 @@ public static class FerryNode
     {
         using var conn = new NpgsqlConnection(connectionString);
         conn.Open();
-        using var cmd = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS {Sql.SqlText.Ident(schema)}", conn);
-        try { cmd.ExecuteNonQuery(); }
-        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateSchema) { }
+        conn.EnsureSchema(schema);
     }
 }

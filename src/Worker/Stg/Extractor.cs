@@ -37,7 +37,7 @@ public sealed partial class Extractor(IObjectStore store)
         await control.OpenAsync(ct);
         await PgCopy.PinSessionAsync(control, ct);
         await using var tx = await control.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-        await Exec(control, "SET TRANSACTION READ ONLY", ct);
+        await control.ExecAsync("SET TRANSACTION READ ONLY", ct);
         var columns = await SourceSchema.ReadColumnsAsync(control, table.Schema, table.Table, ct);
         CheckColumns(table, columns);
         DateTimeOffset snapshotTime;
@@ -96,8 +96,8 @@ public sealed partial class Extractor(IObjectStore store)
         await conn.OpenAsync(ct);
         await PgCopy.PinSessionAsync(conn, ct);
         await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-        await Exec(conn, $"SET TRANSACTION SNAPSHOT {SqlText.Literal(snapshotId)}", ct);
-        await Exec(conn, "SET TRANSACTION READ ONLY", ct);
+        await conn.ExecAsync($"SET TRANSACTION SNAPSHOT {SqlText.Literal(snapshotId)}", ct);
+        await conn.ExecAsync("SET TRANSACTION READ ONLY", ct);
         foreach (var (name, value) in settings)
         {
             await using var set = new NpgsqlCommand("SELECT set_config($1, $2, true)", conn) { Parameters = { new() { Value = name }, new() { Value = value } } };
@@ -196,11 +196,6 @@ public sealed partial class Extractor(IObjectStore store)
             throw new InvalidOperationException($"{table.ProcessId}: source column(s) {string.Join(", ", reserved)} clash with STG's own stg_* columns");
     }
 
-    private static async Task Exec(NpgsqlConnection conn, string sql, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
 
     [GeneratedRegex("^[0-9A-Fa-f-]+$")]
     private static partial Regex SnapshotIdPattern();

@@ -39,8 +39,8 @@ public sealed class Loader(IObjectStore store)
         await PgCopy.PinSessionAsync(conn, ct);
         var stg = SqlText.Qualified(stgSchema, manifest.StgTable);
 
-        await StgSchemaManager.EnsureSchemaAsync(conn, stgSchema, ct);
-        await StgSchemaManager.EnsureSchemaAsync(conn, LoadSchema, ct);
+        await conn.EnsureSchemaAsync(stgSchema, ct);
+        await conn.EnsureSchemaAsync(LoadSchema, ct);
         // Table first, in its own transaction, so a drift error stops the table before any data moves.
         IReadOnlyList<string> changes;
         await using (var tx = await conn.BeginTransactionAsync(ct))
@@ -52,7 +52,7 @@ public sealed class Loader(IObjectStore store)
         var columnList = SqlText.IdentList(manifest.Columns.Select(c => c.Name));
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
-            await Exec(conn, $"LOCK TABLE {stg} IN SHARE ROW EXCLUSIVE MODE", ct);
+            await conn.ExecAsync($"LOCK TABLE {stg} IN SHARE ROW EXCLUSIVE MODE", ct);
             var empty = await IsEmptyAsync(conn, stg, ct);
             if (empty && manifest.Parts.Count > 1 && parallelism > 1)
             {
@@ -63,13 +63,13 @@ public sealed class Loader(IObjectStore store)
             if (empty)
             {
                 // First load: COPY straight into STG, frozen, in this one transaction.
-                await Exec(conn, $"TRUNCATE {stg}", ct);
+                await conn.ExecAsync($"TRUNCATE {stg}", ct);
                 var copySql = $"COPY {stg} ({columnList}, stg_row_hash, stg_run_id) FROM STDIN (FORMAT csv, FREEZE)";
                 long rows = 0;
                 foreach (var part in manifest.Parts)
                     rows += await LoadPartAsync(conn, folder, manifest, part, copySql, "," + manifest.RunId, rowsProgress, ct);
                 if (manifest.SoftDeleteColumn is { } soft)
-                    await Exec(conn, $"UPDATE {stg} SET stg_deleted_at = stg_inserted_at WHERE {SqlText.Ident(soft)} IS NOT NULL", ct);
+                    await conn.ExecAsync($"UPDATE {stg} SET stg_deleted_at = stg_inserted_at WHERE {SqlText.Ident(soft)} IS NOT NULL", ct);
                 await tx.CommitAsync(ct);
                 return new LoadResult(rows, true, new MergeCounts(rows, 0, 0, 0), changes);
             }
@@ -79,10 +79,10 @@ public sealed class Loader(IObjectStore store)
         // Later loads: stage into an unlogged table; parts in parallel, each on its own connection.
         var load = SqlText.Qualified(LoadSchema, LoadTableName(manifest.StgTable));
         var keys = SqlText.Qualified(LoadSchema, LoadTableName(manifest.StgTable, "__keys"));
-        await Exec(conn, $"DROP TABLE IF EXISTS {load}; DROP TABLE IF EXISTS {keys}", ct);
+        await conn.ExecAsync($"DROP TABLE IF EXISTS {load}; DROP TABLE IF EXISTS {keys}", ct);
         var loadColumns = manifest.Columns.Select(c => $"{SqlText.Ident(c.Name)} {c.StgType}").Append("stg_row_hash bigint NOT NULL");
         // No autovacuum on a table that lives minutes: it would only start mid-load and stall the DDL that follows.
-        await Exec(conn, $"CREATE UNLOGGED TABLE {load} ({string.Join(", ", loadColumns)}) WITH (autovacuum_enabled = false)", ct);
+        await conn.ExecAsync($"CREATE UNLOGGED TABLE {load} ({string.Join(", ", loadColumns)}) WITH (autovacuum_enabled = false)", ct);
         var loadCopy = $"COPY {load} ({columnList}, stg_row_hash) FROM STDIN (FORMAT csv)";
         long total = 0;
         await Parallel.ForEachAsync(manifest.Parts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = ct },
@@ -97,13 +97,13 @@ public sealed class Loader(IObjectStore store)
         if (manifest.Keys is { } keysPart)
         {
             var keyColumns = manifest.Key.Select(k => $"{SqlText.Ident(k)} {manifest.Columns.First(c => c.Name == k).StgType}");
-            await Exec(conn, $"CREATE UNLOGGED TABLE {keys} ({string.Join(", ", keyColumns)}) WITH (autovacuum_enabled = false)", ct);
+            await conn.ExecAsync($"CREATE UNLOGGED TABLE {keys} ({string.Join(", ", keyColumns)}) WITH (autovacuum_enabled = false)", ct);
             await LoadPartAsync(conn, folder, manifest with { Columns = manifest.Columns.Where(c => manifest.Key.Contains(c.Name)).OrderBy(c => manifest.Key.ToList().IndexOf(c.Name)).ToList() },
                 keysPart, $"COPY {keys} ({SqlText.IdentList(manifest.Key)}) FROM STDIN (FORMAT csv)", null, null, ct);
         }
         // The merge checks this note, so it never merges a load table left over from another run.
-        await Exec(conn, $"COMMENT ON TABLE {load} IS {SqlText.Literal(LoadNote(manifest.RunId, total))}", ct);
-        await Exec(conn, $"ANALYZE {load}", ct);
+        await conn.ExecAsync($"COMMENT ON TABLE {load} IS {SqlText.Literal(LoadNote(manifest.RunId, total))}", ct);
+        await conn.ExecAsync($"ANALYZE {load}", ct);
         return new LoadResult(total, false, null, changes);
     }
 
@@ -158,7 +158,7 @@ public sealed class Loader(IObjectStore store)
             foreach (var lane in lanes)
                 await lane.Tx.CommitAsync(ct);
             if (manifest.SoftDeleteColumn is { } soft)
-                await Exec(lanes[0].Conn, $"UPDATE {stg} SET stg_deleted_at = stg_inserted_at WHERE {SqlText.Ident(soft)} IS NOT NULL", ct);
+                await lanes[0].Conn.ExecAsync($"UPDATE {stg} SET stg_deleted_at = stg_inserted_at WHERE {SqlText.Ident(soft)} IS NOT NULL", ct);
             return new LoadResult(rows, true, new MergeCounts(rows, 0, 0, 0), []);
         }
         finally
@@ -228,11 +228,6 @@ public sealed class Loader(IObjectStore store)
         return (bool)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
-    private static async Task Exec(NpgsqlConnection conn, string sql, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
 }
 
 public class LoadFailedException(string message, Exception? inner = null) : Exception(message, inner);

@@ -30,12 +30,12 @@ public static class Merger
         {
             // An incremental load is a small slice of STG: find its rows by primary key. With the default
             // random_page_cost the planner often prefers a hash join that reads all of STG on every run.
-            await Exec(conn, "SET LOCAL random_page_cost = 1.1", ct);
+            await conn.ExecAsync("SET LOCAL random_page_cost = 1.1", ct);
         }
-        await Exec(conn, $"LOCK TABLE {stg} IN SHARE ROW EXCLUSIVE MODE", ct);
+        await conn.ExecAsync($"LOCK TABLE {stg} IN SHARE ROW EXCLUSIVE MODE", ct);
 
         // The changed rows only: new keys, different hashes, or a delete marker that flips.
-        await Exec(conn, $"""
+        await conn.ExecAsync($"""
             CREATE TEMP TABLE ferry_diff ON COMMIT DROP AS
             SELECT s.*, t.stg_row_hash IS NULL AS is_new, t.stg_deleted_at AS old_deleted_at
             FROM {load} s LEFT JOIN {stg} t ON {KeyJoin("t", "s")}
@@ -56,12 +56,12 @@ public static class Merger
         }
 
         var run = new NpgsqlParameter { Value = manifest.RunId };
-        await Exec(conn, $"""
+        await conn.ExecAsync($"""
             INSERT INTO {stg} ({SqlText.IdentList(cols)}, stg_row_hash, stg_inserted_at, stg_updated_at, stg_deleted_at, stg_run_id)
             SELECT {SqlText.IdentList(cols, "d")}, d.stg_row_hash, now(), now(), CASE WHEN {SoftDeleted("d")} THEN now() END, $1
             FROM ferry_diff d WHERE d.is_new
             """, ct, run);
-        await Exec(conn, $"""
+        await conn.ExecAsync($"""
             UPDATE {stg} t SET ({SqlText.IdentList(cols)}) = ROW({SqlText.IdentList(cols, "d")}),
                 stg_row_hash = d.stg_row_hash, stg_updated_at = now(),
                 stg_deleted_at = CASE WHEN {SoftDeleted("d")} THEN coalesce(t.stg_deleted_at, now()) END, stg_run_id = $1
@@ -70,18 +70,14 @@ public static class Merger
 
         var unchanged = loadedRows - inserted - updated - deleted;
         // Hard deletes: what a complete extract, or the key sweep, no longer has.
-        if (manifest.Complete)
-            deleted += await Exec(conn, $"""
+        var stillThere = manifest.Complete ? load : manifest.Keys is not null ? keys : null;
+        if (stillThere is not null)
+            deleted += await conn.ExecAsync($"""
                 UPDATE {stg} t SET stg_deleted_at = now(), stg_updated_at = now(), stg_run_id = $1
-                WHERE t.stg_deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM {load} s WHERE {KeyJoin("s", "t")})
-                """, ct, run.Clone());
-        else if (manifest.Keys is not null)
-            deleted += await Exec(conn, $"""
-                UPDATE {stg} t SET stg_deleted_at = now(), stg_updated_at = now(), stg_run_id = $1
-                WHERE t.stg_deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM {keys} k WHERE {KeyJoin("k", "t")})
+                WHERE t.stg_deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM {stillThere} k WHERE {KeyJoin("k", "t")})
                 """, ct, run.Clone());
 
-        await Exec(conn, $"DROP TABLE {load}; DROP TABLE IF EXISTS {keys}", ct);
+        await conn.ExecAsync($"DROP TABLE {load}; DROP TABLE IF EXISTS {keys}", ct);
         await tx.CommitAsync(ct);
         return new MergeCounts(inserted, updated, deleted, unchanged);
     }
@@ -95,10 +91,4 @@ public static class Merger
                 $"{manifest.ProcessId}: merge failed: the load table {load} does not hold run {manifest.RunId} ({note ?? "missing"}); load the run again; STG unchanged");
     }
 
-    private static async Task<int> Exec(NpgsqlConnection conn, string sql, CancellationToken ct, params NpgsqlParameter[] parameters)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        cmd.Parameters.AddRange(parameters);
-        return await cmd.ExecuteNonQueryAsync(ct);
-    }
 }

@@ -16,21 +16,6 @@ public static class StgSchemaManager
 
     public static bool IsReservedName(string column) => OwnColumns.Contains(column);
 
-    /// <summary>
-    /// CREATE SCHEMA IF NOT EXISTS, safe when several processes do it at once: the loser of that race
-    /// gets a unique violation from the catalog, which means the schema is there. Run it outside a transaction.
-    /// </summary>
-    public static async Task EnsureSchemaAsync(NpgsqlConnection conn, string schema, CancellationToken ct)
-    {
-        try
-        {
-            await Exec(conn, $"CREATE SCHEMA IF NOT EXISTS {SqlText.Ident(schema)}", ct);
-        }
-        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateSchema)
-        {
-        }
-    }
-
     public static async Task<bool> TableExistsAsync(NpgsqlConnection conn, string schema, string table, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(
@@ -70,7 +55,7 @@ public static class StgSchemaManager
                 "stg_run_id text NOT NULL",
                 $"PRIMARY KEY ({SqlText.IdentList(manifest.Key)})",
             ]);
-            await Exec(conn, $"CREATE TABLE {table} (\n  {string.Join(",\n  ", cols)}\n)", ct);
+            await conn.ExecAsync($"CREATE TABLE {table} (\n  {string.Join(",\n  ", cols)}\n)", ct);
             return [$"created {schema}.{manifest.StgTable}"];
         }
 
@@ -81,14 +66,14 @@ public static class StgSchemaManager
         {
             if (!existing.TryGetValue(column.Name, out var stgType))
             {
-                await Exec(conn, $"ALTER TABLE {table} ADD COLUMN {SqlText.Ident(column.Name)} {column.StgType}", ct);
+                await conn.ExecAsync($"ALTER TABLE {table} ADD COLUMN {SqlText.Ident(column.Name)} {column.StgType}", ct);
                 changes.Add($"added column {column.Name} {column.StgType}");
             }
             else if (!string.Equals(stgType, column.StgType, StringComparison.Ordinal))
             {
                 if (IsSafeWidening(stgType, column.StgType))
                 {
-                    await Exec(conn, $"ALTER TABLE {table} ALTER COLUMN {SqlText.Ident(column.Name)} TYPE {column.StgType}", ct);
+                    await conn.ExecAsync($"ALTER TABLE {table} ALTER COLUMN {SqlText.Ident(column.Name)} TYPE {column.StgType}", ct);
                     changes.Add($"widened column {column.Name} from {stgType} to {column.StgType}");
                 }
                 else
@@ -127,11 +112,6 @@ public static class StgSchemaManager
         }
     }
 
-    private static async Task Exec(NpgsqlConnection conn, string sql, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
 }
 
 public sealed class SchemaDriftException(string message) : Exception(message);
