@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Ferry.Cli.Demo;
 using Ferry.Shared.Metadata;
-using Ferry.Worker.Bl;
+using Ferry.Shared.Bl;
 using Spectre.Console;
 
 namespace Ferry.Cli.Commands;

@@ -34,7 +34,13 @@ public static class RunCommands
                 return await ClusterCommands.RunOnClusterAsync(client, r.GetValue(processes)!, r.GetValue(mode), r.GetValue(sweep), r.GetValue(wait), ct);
             }
             var (metadata, store) = Open(r.GetValue(metadataOption));
-            var tables = ProcessSelector.Select(metadata, r.GetValue(processes)!);
+            var ids = ProcessSelector.Select(metadata, r.GetValue(processes)!);
+            if (ids.FirstOrDefault(id => metadata.FindTable(id) is null) is { } other)
+            {
+                Console.Error.WriteLine($"ferry run --local: {other} is not an STG table; --local runs source-to-STG processes only (run it on the cluster)");
+                return 2;
+            }
+            var tables = ids.Select(id => metadata.FindTable(id)!).ToList();
             var outcomes = await RunBatchAsync(metadata, store, tables, r.GetValue(mode), r.GetValue(parallel), r.GetValue(sweep), ct);
             AnsiConsole.Write(RunReport.Build($"ferry run ({r.GetValue(mode).ToString().ToLowerInvariant()})", outcomes));
             return outcomes.All(o => o.Succeeded) ? 0 : 1;
@@ -52,7 +58,12 @@ public static class RunCommands
         command.SetAction(async (r, ct) =>
         {
             var (metadata, store) = Open(r.GetValue(metadataOption));
-            var table = ProcessSelector.Select(metadata, [r.GetValue(process)!]).Single();
+            var processId = ProcessSelector.Select(metadata, [r.GetValue(process)!]).Single();
+            if (metadata.FindTable(processId) is not { } table)
+            {
+                Console.Error.WriteLine($"ferry replay: {processId} is not an STG table (only source-to-STG runs leave files to replay)");
+                return 2;
+            }
             var stg = new StgProcess(metadata, store);
             var runs = await stg.ListRunsAsync(table, ct);
             if (r.GetValue(list))

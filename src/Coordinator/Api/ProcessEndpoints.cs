@@ -24,7 +24,7 @@ public static class ProcessEndpoints
     }
 
     /// <summary>The processes the metadata declares: only these are asked, so a typo never creates (and remembers) an entity.</summary>
-    public static IReadOnlyList<string> ProcessIds(MigrationMetadata metadata) => metadata.Tables.Select(t => t.ProcessId).ToList();
+    public static IReadOnlyList<string> ProcessIds(MigrationMetadata metadata) => metadata.ProcessIds;
 
     /// <summary>
     /// Every process, asked in parallel, each with its own short timeout: a process whose worker is busy or
@@ -50,7 +50,7 @@ public static class ProcessEndpoints
 
     private static async Task<IResult> GetAsync(string id, [FromServices] ActorQueries actors, [FromServices] MigrationMetadata metadata, CancellationToken ct)
     {
-        if (metadata.Tables.All(t => t.ProcessId != id))
+        if (!metadata.HasProcess(id))
             return ApiResults.Error(StatusCodes.Status404NotFound, $"no process {id} in the metadata");
         var answer = await actors.AskAsync<ProcessRegion>(new GetProcessStatus(id), $"process {id}", ct);
         return answer is ProcessStatus status ? ApiResults.Json(status) : ApiResults.Unexpected($"process {id}", answer);

@@ -25,7 +25,7 @@ public sealed record PipelinePlan(string Name, IReadOnlyList<IReadOnlyList<strin
         void FlushPatterns()
         {
             if (patterns.Count == 0) return;
-            groups.Add(ProcessSelector.Select(metadata, patterns).Select(t => t.ProcessId).ToList());
+            groups.Add(ProcessSelector.Select(metadata, patterns).ToList());
             patterns.Clear();
         }
 

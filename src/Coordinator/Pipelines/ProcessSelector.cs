@@ -8,21 +8,22 @@ namespace Ferry.Coordinator.Pipelines;
 /// </summary>
 public static class ProcessSelector
 {
-    public static IReadOnlyList<SourceTable> Select(MigrationMetadata metadata, IEnumerable<string> patterns)
+    public static IReadOnlyList<string> Select(MigrationMetadata metadata, IEnumerable<string> patterns)
     {
-        var selected = new List<SourceTable>();
+        var all = metadata.ProcessIds;
+        var selected = new List<string>();
         var unknown = new List<string>();
         foreach (var pattern in patterns)
         {
             var regex = ProcessPattern.ToRegex(pattern);
-            var matches = metadata.Tables.Where(t => regex.IsMatch(t.ProcessId)).ToList();
+            var matches = all.Where(id => regex.IsMatch(id)).ToList();
             if (matches.Count == 0) unknown.Add(pattern);
             selected.AddRange(matches.Where(m => !selected.Contains(m)));
         }
         if (unknown.Count > 0)
         {
-            var known = string.Join(", ", metadata.Tables.Select(t => t.ProcessId).Take(12));
-            throw new ArgumentException($"no process matches {string.Join(", ", unknown)} (known: {known}{(metadata.Tables.Count > 12 ? ", …" : "")})");
+            var known = string.Join(", ", all.Take(12));
+            throw new ArgumentException($"no process matches {string.Join(", ", unknown)} (known: {known}{(all.Count > 12 ? ", …" : "")})");
         }
         return selected;
     }

@@ -23,10 +23,16 @@ public static class MetadataLoader
         positions = new MetadataSourceMap();
         var connections = ReadConnections(root, errors, positions);
         var tables = ReadTables(root, connections, errors, positions);
-        var pipelines = ReadPipelines(root, tables, errors, positions);
+        var transforms = ReadTransforms(connections, errors);
+        var processIds = tables.Select(t => t.ProcessId).Concat(transforms.Select(t => t.ProcessId)).ToList();
+        var pipelines = ReadPipelines(root, processIds, errors, positions);
         if (errors.Count > 0 || connections is null)
             throw new MetadataException(errors);
-        return new MigrationMetadata(root, connections.Sources, connections.Target, connections.ObjectStore, tables) { Pipelines = pipelines };
+        return new MigrationMetadata(root, connections.Sources, connections.Target, connections.ObjectStore, tables)
+        {
+            Pipelines = pipelines,
+            Transforms = transforms,
+        };
     }
 
     /// <summary>Only connections.yaml: enough to reach the sources before any table file exists.</summary>
@@ -100,15 +106,44 @@ public static class MetadataLoader
         return tables;
     }
 
+    /// <summary>Every transform file of target.transforms; each bad one is an error naming its file and line, and two files may not share a target.</summary>
+    private static IReadOnlyList<Bl.TransformFile> ReadTransforms(MigrationConnections? connections, List<MetadataError> errors)
+    {
+        if (connections?.TransformsFolder is not { } folder) return [];
+        var transforms = new List<Bl.TransformFile>();
+        foreach (var path in Directory.GetFiles(folder, "*.sql").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                var t = Bl.TransformFile.Load(path);
+                if (transforms.FirstOrDefault(x => x.Target == t.Target) is { } other)
+                    errors.Add(new MetadataError(path, null, null, $"target {Bl.TransformPlan.Show(t.Target)} is also the target of {other.Path}"));
+                else
+                    transforms.Add(t);
+            }
+            catch (Bl.TransformFileException e)
+            {
+                // The message starts with file:line; point at the full path.
+                var (line, message) = Bl.TransformFile.SplitLocation(e.Message);
+                errors.Add(new MetadataError(path, line, null, message));
+            }
+            catch (IOException e)
+            {
+                errors.Add(new MetadataError(path, null, null, $"cannot read: {e.Message}"));
+            }
+        }
+        return transforms;
+    }
+
     /// <summary>metadata/pipelines.yaml is optional: without it there are no pipelines.</summary>
-    private static IReadOnlyList<PipelineDefinition> ReadPipelines(string root, List<SourceTable> tables, List<MetadataError> errors, MetadataSourceMap positions)
+    private static IReadOnlyList<PipelineDefinition> ReadPipelines(string root, IReadOnlyList<string> processIds, List<MetadataError> errors, MetadataSourceMap positions)
     {
         var file = Path.Combine(root, PipelinesFile.FileName);
         if (!File.Exists(file)) return [];
         var fileErrors = new List<MetadataError>();
         var document = ReadYaml(file, fileErrors);
         errors.AddRange(fileErrors);
-        return fileErrors.Count > 0 ? [] : PipelinesYaml.Read(file, document, tables, errors, positions);
+        return fileErrors.Count > 0 ? [] : PipelinesYaml.Read(file, document, processIds, errors, positions);
     }
 
     /// <summary>Each process id and each STG table belongs to one file; later files that repeat one are errors.</summary>

@@ -10,6 +10,9 @@ public sealed record MigrationConnections(
     PgConnection Target,
     ObjectStoreConfig ObjectStore)
 {
+    /// <summary>target.transforms: the folder of BL transform files (absolute), or null when the migration has no business layer.</summary>
+    public string? TransformsFolder { get; init; }
+
     public PgConnection Source(string name) =>
         Sources.TryGetValue(name, out var c) ? c
         : throw new MetadataException(new MetadataError(Path.Combine(Root, MetadataLoader.ConnectionsFileName), null, null,

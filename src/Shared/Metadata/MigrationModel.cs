@@ -10,6 +10,17 @@ public sealed record MigrationMetadata(
 {
     public SourceTable? FindTable(string processId) => Tables.FirstOrDefault(t => t.ProcessId == processId);
 
+    /// <summary>The BL transforms (target.transforms in connections.yaml), one process each: bl.&lt;schema&gt;.&lt;table&gt;.</summary>
+    public IReadOnlyList<Bl.TransformFile> Transforms { get; init; } = [];
+
+    public Bl.TransformFile? FindTransform(string processId) => Transforms.FirstOrDefault(t => t.ProcessId == processId);
+
+    /// <summary>Every process of the migration, in order: STG tables, then BL transforms.</summary>
+    public IReadOnlyList<string> ProcessIds => [.. Tables.Select(t => t.ProcessId), .. Transforms.Select(t => t.ProcessId)];
+
+    /// <summary>Whether <paramref name="processId"/> names a process of this migration.</summary>
+    public bool HasProcess(string processId) => ProcessIds.Contains(processId, StringComparer.Ordinal);
+
     /// <summary>From metadata/pipelines.yaml (optional): groups of processes run in sequence, some on a cron schedule.</summary>
     public IReadOnlyList<PipelineDefinition> Pipelines { get; init; } = [];
 }

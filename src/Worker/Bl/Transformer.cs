@@ -1,3 +1,4 @@
+using Ferry.Shared.Bl;
 using Ferry.Shared.Sql;
 using Ferry.Shared.Stg;
 using Ferry.Worker.Stg;

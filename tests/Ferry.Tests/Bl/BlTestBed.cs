@@ -3,6 +3,7 @@ using Ferry.Cli.Demo;
 using Ferry.Shared.Stg;
 using Ferry.Tests.Infrastructure;
 using Ferry.Tests.Stg;
+using Ferry.Shared.Bl;
 using Ferry.Worker.Bl;
 using Npgsql;
 

@@ -1,4 +1,5 @@
 using Ferry.Shared.Stg;
+using Ferry.Shared.Bl;
 using Ferry.Worker.Bl;
 
 namespace Ferry.Tests.Bl;

@@ -21,7 +21,7 @@ internal static partial class PipelinesYaml
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
     private static partial Regex SimpleName();
 
-    public static IReadOnlyList<PipelineDefinition> Read(string file, YNode? document, IReadOnlyList<SourceTable> tables,
+    public static IReadOnlyList<PipelineDefinition> Read(string file, YNode? document, IReadOnlyList<string> processIds,
         ICollection<MetadataError> errors, MetadataSourceMap positions)
     {
         if (document is null) return [];
@@ -32,7 +32,6 @@ internal static partial class PipelinesYaml
         }
         var before = errors.Count;
         var f = new MappingFields(map, file, errors, null, RootKeys);
-        var processIds = tables.Select(t => t.ProcessId).ToList();
 
         var groups = new Dictionary<string, (ProcessGroup Group, TextPosition At)>(StringComparer.Ordinal);
         var groupsMap = f.Mapping("groups");

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Ferry.Shared.Metadata;
 
-namespace Ferry.Worker.Bl;
+namespace Ferry.Shared.Bl;
 
 public enum TransformMode { Incremental, Full }
 
@@ -102,6 +102,14 @@ public sealed partial record TransformFile(
         return new TransformFile(path, targetName, keyColumns, mode, depends, deleted, text);
     }
 
+    /// <summary>Splits a <see cref="TransformFileException"/> message "name.sql:12: what" into (12, "what"); without a line, (null, what).</summary>
+    public static (int? Line, string Message) SplitLocation(string message)
+    {
+        var m = Location().Match(message);
+        if (!m.Success) return (null, message);
+        return (m.Groups[2].Success ? int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) : null, message[m.Length..]);
+    }
+
     /// <summary>The 1-based line of a 1-based character position in <see cref="Text"/> (as PostgreSQL reports positions).</summary>
     public int LineOf(int position)
     {
@@ -170,6 +178,9 @@ public sealed partial record TransformFile(
 
     [GeneratedRegex(@"^--\s*([A-Za-z_]+)\s*:(.*)$")]
     private static partial Regex FieldLine();
+
+    [GeneratedRegex(@"^([^:\s]+\.sql)(?::(\d+))?: ")]
+    private static partial Regex Location();
 
     [GeneratedRegex(@"\G\$([A-Za-z_][A-Za-z0-9_]*)?\$")]
     private static partial Regex DollarTag();

@@ -1,7 +1,7 @@
 using Ferry.Shared.Metadata;
 using Npgsql;
 
-namespace Ferry.Worker.Bl;
+namespace Ferry.Shared.Bl;
 
 /// <summary>Why one target table runs after another.</summary>
 public sealed record TransformDependency(QualifiedName Table, QualifiedName DependsOn, string Reason);
