@@ -18,9 +18,11 @@ using Spectre.Console;
 namespace Ferry.Cli.Commands;
 
 /// <summary>
-/// `ferry demo`: the whole STG job on embedded defaults. Starts a local PostgreSQL under .ferry/,
-/// creates the demo QVP and SVP sources and the UniPACC target, bulk-loads every table into STG,
-/// lets "one day" of changes happen in the sources, runs the incremental load and reports per table.
+/// `ferry demo`: the whole migration on embedded defaults. Starts a local PostgreSQL under .ferry/,
+/// creates the demo QVP and SVP sources and the UniPACC target, bulk-loads every table into STG and
+/// builds the business layer, lets "one day" of changes happen in the sources, runs the incremental
+/// load and transforms, then checks STG against the sources and the business layer against a full
+/// rebuild, and prints the UniPACC row counts.
 /// </summary>
 public static class DemoCommand
 {
@@ -52,7 +54,8 @@ public static class DemoCommand
         var objects = embedded.ObjectsDirectory;
 
         await AnsiConsole.Status().StartAsync("Generating the demo QVP and SVP sources…", _ => DemoSources.CreateAsync(qvp, svp, scale, ct));
-        AnsiConsole.MarkupLine($"  sources ready ({clock.Elapsed.TotalSeconds:0.0} s)");
+        await DemoTarget.ApplySchemaAsync(embedded.ConnectionString("unipacc"), ct);
+        AnsiConsole.MarkupLine($"  sources and the UniPACC schema ready ({clock.Elapsed.TotalSeconds:0.0} s)");
 
         var metadata = MetadataLoader.Load(metadataDir);
         var tables = metadata.Tables;
@@ -70,15 +73,27 @@ public static class DemoCommand
         await WaitUntilUpAsync(client, ct);
         AnsiConsole.MarkupLine($"  node up on 127.0.0.1:{selfPort}, API on 127.0.0.1:{api.Port}");
 
-        AnsiConsole.MarkupLine("[bold]Day 1: bulk load into STG[/]");
-        var bulk = await ClusterCommands.RunOnClusterAsync(client, ["stg.*"], RunMode.Bulk, null, wait: true, ct);
+        // STG first, then the business layer level by level (one group of patterns: the runner orders BL after the rest).
+        string[] everything = metadata.Transforms.Count > 0 ? ["stg.*", "bl.*"] : ["stg.*"];
+        AnsiConsole.MarkupLine("[bold]Day 1: bulk load into STG, then the business layer[/]");
+        var bulk = await ClusterCommands.RunOnClusterAsync(client, everything, RunMode.Bulk, null, wait: true, ct);
 
         var mutation = await DemoSources.MutateAsync(qvp, svp, asOf: null, ct);
         AnsiConsole.MarkupLine($"One day later in the sources: {mutation.Inserted:N0} rows inserted, {mutation.Updated:N0} updated, " +
             $"{mutation.SoftDeleted:N0} soft-deleted, {mutation.HardDeleted:N0} hard-deleted");
 
-        AnsiConsole.MarkupLine("[bold]Day 2: incremental load into STG[/]");
-        var incremental = await ClusterCommands.RunOnClusterAsync(client, ["stg.*"], RunMode.Incremental, null, wait: true, ct);
+        AnsiConsole.MarkupLine("[bold]Day 2: incremental load into STG, then the business layer[/]");
+        var incremental = await ClusterCommands.RunOnClusterAsync(client, everything, RunMode.Incremental, null, wait: true, ct);
+
+        var rebuild = 0;
+        var blDrift = new List<string>();
+        if (metadata.Transforms.Count > 0 && incremental == 0)
+        {
+            // The incremental transforms read only what changed; a full rebuild must then find nothing to change.
+            AnsiConsole.MarkupLine("[bold]Check: a full rebuild of the business layer[/] (after the incremental run it must change nothing)");
+            rebuild = await ClusterCommands.RunOnClusterAsync(client, ["bl.*"], RunMode.Bulk, null, wait: true, ct);
+            blDrift = await RebuildChangesAsync(metadata, ct);
+        }
         await node.StopAsync(CancellationToken.None);
 
         var mismatches = await CompareAsync(metadata, ct);
@@ -86,11 +101,20 @@ public static class DemoCommand
             AnsiConsole.MarkupLine($"[green]STG matches the sources[/]: live rows of all {tables.Count} tables equal their source tables' live rows.");
         foreach (var m in mismatches)
             AnsiConsole.MarkupLine($"[red]mismatch[/] {Markup.Escape(m)}");
+        if (metadata.Transforms.Count > 0)
+        {
+            if (incremental == 0 && rebuild == 0 && blDrift.Count == 0)
+                AnsiConsole.MarkupLine("[green]The business layer matches a full rebuild[/]: the incremental transforms left nothing for it to change.");
+            foreach (var d in blDrift)
+                AnsiConsole.MarkupLine($"[red]drift[/] {Markup.Escape(d)}");
+            var counts = await DemoTarget.CountAsync(metadata.Target.ToConnectionString("ferry demo"), ct);
+            AnsiConsole.MarkupLine("UniPACC now holds: " + string.Join(", ", counts.Select(c => $"{c.Table} {c.Rows:N0}")));
+        }
 
         AnsiConsole.MarkupLine($"Done in {clock.Elapsed.TotalSeconds:0.0} s. Extracts are kept in {Markup.Escape(objects)} (replay them with `ferry replay`).");
         if (keepRunning)
             AnsiConsole.MarkupLine($"PostgreSQL keeps running on 127.0.0.1:{server.Port}, user {server.User}; the password is in {Markup.Escape(Path.Combine(home.FullName, "pg", "password"))}.");
-        return bulk == 0 && incremental == 0 && mismatches.Count == 0 ? 0 : 1;
+        return bulk == 0 && incremental == 0 && rebuild == 0 && mismatches.Count == 0 && blDrift.Count == 0 ? 0 : 1;
     }
 
     private static async Task WaitUntilUpAsync(FerryApiClient client, CancellationToken ct)
@@ -109,6 +133,26 @@ public static class DemoCommand
             if (DateTime.UtcNow > deadline) throw new TimeoutException("the standalone node did not come up within 60 s");
             await Task.Delay(250, ct);
         }
+    }
+
+    /// <summary>What the last (full) run of each BL process changed, from dwh.bl_runs: anything but nothing is drift.</summary>
+    private static async Task<List<string>> RebuildChangesAsync(MigrationMetadata metadata, CancellationToken ct)
+    {
+        await using var conn = new NpgsqlConnection(metadata.Target.ToConnectionString("ferry demo"));
+        await conn.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand("""
+            SELECT DISTINCT ON (process_id) process_id, mode, inserted, updated, deleted
+            FROM dwh.bl_runs ORDER BY process_id, started_at DESC
+            """, conn);
+        var drift = new List<string>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            var (id, mode, ins, upd, del) = (r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4));
+            if (mode != "full") drift.Add($"{id}: its last run was not the full rebuild");
+            else if (ins + upd + del > 0) drift.Add($"{id}: the full rebuild inserted {ins:N0}, updated {upd:N0}, deleted {del:N0} rows the incremental run had missed");
+        }
+        return drift;
     }
 
     /// <summary>Live rows per table, source against STG: the demo checks its own result.</summary>

@@ -57,6 +57,7 @@ public static class NodeCommands
                 if (r.GetValue(demoScale) is { } scale && !await HasTablesAsync(embedded.ConnectionString("qvp"), ct))
                 {
                     await Demo.DemoSources.CreateAsync(embedded.ConnectionString("qvp"), embedded.ConnectionString("svp"), scale, ct);
+                    await Demo.DemoTarget.ApplySchemaAsync(embedded.ConnectionString("unipacc"), ct);
                     Console.WriteLine($"ferry: demo sources created in the embedded qvp and svp databases (scale {scale})");
                 }
             }

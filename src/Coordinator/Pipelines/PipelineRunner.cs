@@ -2,9 +2,12 @@ using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Ferry.Shared.Bl;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Serialization;
+
+using ForeignKey = (Ferry.Shared.Metadata.QualifiedName Child, Ferry.Shared.Metadata.QualifiedName Parent, string Constraint);
 
 namespace Ferry.Coordinator.Pipelines;
 
@@ -93,15 +96,27 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
 
     private sealed record ScheduleDue(string Pipeline, DateTimeOffset Occurrence);
 
+    /// <summary>The target's foreign keys arrived (or could not be read) for a run whose plan holds BL processes.</summary>
+    private sealed record ForeignKeysRead(RunTargets? Request, ScheduleDue? Due, IActorRef? ReplyTo, IReadOnlyList<ForeignKey>? Keys, string? Error);
+
+    /// <summary>Reads the target's foreign keys (child, parent, constraint) to order BL processes.</summary>
+    public delegate Task<IReadOnlyList<ForeignKey>> ForeignKeyReader(CancellationToken ct);
+
+    private static readonly TimeSpan ForeignKeyTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly ForeignKeyReader? _foreignKeys;
+
     /// <param name="metadata">The migration: its tables (process ids, sources), sources (limits) and pipelines.</param>
     /// <param name="processRegion">Where StartRun, GetProcessStatus and CancelRun go: the process shard region or its proxy.</param>
     /// <param name="clock">Now, in UTC; injectable so a test can drive the schedules.</param>
     /// <param name="pollInterval">How often running processes are polled, busy ones retried and schedules looked at (default 5 s).</param>
-    public static Props Props(MigrationMetadata metadata, IActorRef processRegion, Func<DateTimeOffset>? clock = null, TimeSpan? pollInterval = null)
+    /// <param name="foreignKeys">Reads the target's foreign keys when a run holds BL processes; null orders them by declared depends only.</param>
+    public static Props Props(MigrationMetadata metadata, IActorRef processRegion, Func<DateTimeOffset>? clock = null, TimeSpan? pollInterval = null,
+        ForeignKeyReader? foreignKeys = null)
     {
         var now = clock ?? (() => DateTimeOffset.UtcNow);
         var poll = pollInterval ?? DefaultPollInterval;
-        return Akka.Actor.Props.Create(() => new PipelineRunner(metadata, processRegion, now, poll));
+        return Akka.Actor.Props.Create(() => new PipelineRunner(metadata, processRegion, now, poll, foreignKeys));
     }
 
     /// <summary>Adds the runner's persisted types to Ferry's serializer; call once at node start, before the actor system.</summary>
@@ -115,9 +130,11 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
         FerrySerializer.Register("snap-pipeline-runner", typeof(PipelineRunnerState));
     }
 
-    public PipelineRunner(MigrationMetadata metadata, IActorRef processRegion, Func<DateTimeOffset> clock, TimeSpan pollInterval)
+    public PipelineRunner(MigrationMetadata metadata, IActorRef processRegion, Func<DateTimeOffset> clock, TimeSpan pollInterval,
+        ForeignKeyReader? foreignKeys = null)
     {
         _metadata = metadata;
+        _foreignKeys = foreignKeys;
         _region = processRegion;
         _clock = clock;
         _pollInterval = pollInterval;
@@ -143,6 +160,7 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
         Command<StatusPolled>(OnStatusPolled);
         Command<Tick>(_ => OnTick());
         Command<ScheduleDue>(OnScheduleDue);
+        Command<ForeignKeysRead>(OnForeignKeysRead);
         Command<CancelAccepted>(_ => { });
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning("pipeline runner: snapshot at {0} failed (recovery replays more events): {1}", f.Metadata.SequenceNr, f.Cause.Message));
@@ -198,13 +216,64 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
             Sender.Tell(new PipelineRunRejected(e.Message));
             return;
         }
+        if (NeedsForeignKeys(plan))
+        {
+            ReadForeignKeys(request, null, Sender);
+            return;
+        }
+        StartRequested(request, plan, Sender);
+    }
+
+    private bool NeedsForeignKeys(PipelinePlan plan) => _foreignKeys is not null && plan.HasTransforms(_metadata);
+
+    /// <summary>Reads the target's foreign keys off the actor's thread; the answer comes back as <see cref="ForeignKeysRead"/>.</summary>
+    private void ReadForeignKeys(RunTargets? request, ScheduleDue? due, IActorRef? replyTo)
+    {
+        var read = _foreignKeys!;
+        async Task<ForeignKeysRead> ReadAsync()
+        {
+            using var cts = new CancellationTokenSource(ForeignKeyTimeout);
+            try
+            {
+                return new ForeignKeysRead(request, due, replyTo, await read(cts.Token), null);
+            }
+            catch (Exception e)
+            {
+                return new ForeignKeysRead(request, due, replyTo, null, e is OperationCanceledException ? $"no answer within {ForeignKeyTimeout.TotalSeconds:0} s" : e.Message);
+            }
+        }
+        ReadAsync().PipeTo(Self);
+    }
+
+    private void OnForeignKeysRead(ForeignKeysRead read)
+    {
+        var what = read.Request is { } r ? string.Join(" ", r.Targets) : read.Due!.Pipeline;
+        PipelinePlan plan;
+        try
+        {
+            if (read.Error is not null)
+                throw new ArgumentException($"cannot order the business layer: the target's foreign keys could not be read: {read.Error}");
+            plan = PipelinePlan.Resolve(_metadata, read.Request?.Targets ?? [read.Due!.Pipeline], read.Keys);
+        }
+        catch (ArgumentException e)
+        {
+            if (read.Request is not null) read.ReplyTo?.Tell(new PipelineRunRejected(e.Message));
+            else _log.Error("pipeline {0}: scheduled start at {1:u} failed: {2}", what, read.Due!.Occurrence, e.Message);
+            return;
+        }
+        if (read.Request is { } request) StartRequested(request, plan, read.ReplyTo!);
+        else StartScheduled(read.Due!, plan);
+    }
+
+    private void StartRequested(RunTargets request, PipelinePlan plan, IActorRef replyTo)
+    {
         if (_state.ActiveNamed(plan.Name) is { } active)
         {
-            Sender.Tell(new PipelineRunRejected($"{plan.Name} is already running as {active.PipelineRunId} (started {active.StartedAt:yyyy-MM-dd HH:mm:ss}Z)",
+            replyTo.Tell(new PipelineRunRejected($"{plan.Name} is already running as {active.PipelineRunId} (started {active.StartedAt:yyyy-MM-dd HH:mm:ss}Z)",
                 active.PipelineRunId));
             return;
         }
-        StartPipeline(plan, request.Mode, request.KeySweep ?? plan.Pipeline?.KeySweep, request.RequestedBy, null, Sender);
+        StartPipeline(plan, request.Mode, request.KeySweep ?? plan.Pipeline?.KeySweep, request.RequestedBy, null, replyTo);
     }
 
     private void StartPipeline(PipelinePlan plan, Ferry.Shared.Stg.RunMode mode, bool? keySweep, string requestedBy, DateTimeOffset? scheduledFor, IActorRef? replyTo)
@@ -552,13 +621,6 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
         Arm(schedule, now > due.Occurrence ? now : due.Occurrence);
         if (_state.LastScheduled.TryGetValue(due.Pipeline, out var last) && last >= due.Occurrence) return;
 
-        if (_state.ActiveNamed(due.Pipeline) is { } active)
-        {
-            _log.Warning("pipeline {0}: scheduled start at {1:u} skipped: still running as {2} (started {3:u})", due.Pipeline, due.Occurrence,
-                active.PipelineRunId, active.StartedAt);
-            Save(new ScheduledRunSkipped(due.Pipeline, due.Occurrence, active.PipelineRunId, now), () => { });
-            return;
-        }
         PipelinePlan plan;
         try
         {
@@ -569,7 +631,21 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
             _log.Error("pipeline {0}: scheduled start at {1:u} failed: {2}", due.Pipeline, due.Occurrence, e.Message);
             return;
         }
-        var definition = schedule.Pipeline;
+        if (NeedsForeignKeys(plan)) ReadForeignKeys(null, due, null);
+        else StartScheduled(due, plan);
+    }
+
+    private void StartScheduled(ScheduleDue due, PipelinePlan plan)
+    {
+        if (_state.LastScheduled.TryGetValue(due.Pipeline, out var last) && last >= due.Occurrence) return;
+        if (_state.ActiveNamed(due.Pipeline) is { } active)
+        {
+            _log.Warning("pipeline {0}: scheduled start at {1:u} skipped: still running as {2} (started {3:u})", due.Pipeline, due.Occurrence,
+                active.PipelineRunId, active.StartedAt);
+            Save(new ScheduledRunSkipped(due.Pipeline, due.Occurrence, active.PipelineRunId, Now()), () => { });
+            return;
+        }
+        var definition = _schedules[due.Pipeline].Pipeline;
         StartPipeline(plan, definition.Mode, definition.KeySweep, "schedule", due.Occurrence, null);
     }
 }

@@ -1,5 +1,6 @@
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
+using Ferry.Shared.Bl;
 using Ferry.Shared.Cluster;
 using Ferry.Shared.Metadata;
 using Ferry.Worker.Processes;
@@ -22,7 +23,9 @@ public static class PipelineRunnerHosting
         PipelineRunner.RegisterSerialization();
         builder.WithSingleton<PipelineRunnerProxy>(
             PipelineRunner.SingletonName,
-            (_, registry, _) => PipelineRunner.Props(metadata, registry.Get<ProcessRegion>(), pollInterval: pollInterval),
+            (_, registry, _) => PipelineRunner.Props(metadata, registry.Get<ProcessRegion>(), pollInterval: pollInterval,
+                foreignKeys: metadata.Transforms.Count == 0 ? null
+                    : ct => TransformPlan.ReadForeignKeysAsync(metadata.Target.ToConnectionString("ferry coordinator"), ct)),
             new ClusterSingletonOptions { Role = FerryNode.CoordinatorRole },
             createProxyToo: true);
         if (services is not null) ReportTo(builder, services);

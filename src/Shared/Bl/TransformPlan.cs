@@ -20,6 +20,14 @@ public sealed record TransformPlan(IReadOnlyList<IReadOnlyList<TransformFile>> L
         return Build(files, await ReadForeignKeysAsync(conn, ct));
     }
 
+    /// <summary>The target's foreign keys, read over a connection of their own.</summary>
+    public static async Task<IReadOnlyList<(QualifiedName Child, QualifiedName Parent, string Constraint)>> ReadForeignKeysAsync(string connectionString, CancellationToken ct)
+    {
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync(ct);
+        return await ReadForeignKeysAsync(conn, ct);
+    }
+
     /// <summary>Child table → referenced table, for every foreign key between two different tables.</summary>
     public static async Task<IReadOnlyList<(QualifiedName Child, QualifiedName Parent, string Constraint)>> ReadForeignKeysAsync(NpgsqlConnection conn, CancellationToken ct)
     {

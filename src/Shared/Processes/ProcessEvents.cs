@@ -1,3 +1,4 @@
+using Ferry.Shared.Files;
 using Ferry.Shared.Stg;
 
 using Ferry.Shared.Serialization;
@@ -13,6 +14,8 @@ public sealed record Extracted(string RunId, Manifest Manifest, TimeSpan Took) :
 
 public sealed record Loaded(string RunId, long Rows, MergeCounts? MergedDirectly, TimeSpan Took) : IProcessEvent;
 
-public sealed record RunSucceeded(string RunId, MergeCounts Counts, DateTimeOffset At) : IProcessEvent;
+/// <summary>The run ended well: rows merged (STG, BL) or, for a files process, the files handled.</summary>
+public sealed record RunSucceeded(string RunId, MergeCounts Counts, DateTimeOffset At, FileCopyCounts? Files = null) : IProcessEvent;
 
-public sealed record RunFailed(string RunId, string Error, DateTimeOffset At) : IProcessEvent;
+/// <summary>The run ended badly; a files run that failed some files still says what it copied.</summary>
+public sealed record RunFailed(string RunId, string Error, DateTimeOffset At, FileCopyCounts? Files = null) : IProcessEvent;

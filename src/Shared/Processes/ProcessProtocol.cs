@@ -1,3 +1,4 @@
+using Ferry.Shared.Files;
 using Ferry.Shared.Stg;
 
 using Ferry.Shared.Serialization;
@@ -24,7 +25,34 @@ public sealed record CancelRun(string ProcessId) : IProcessCommand;
 
 public sealed record CancelAccepted(string ProcessId, string? RunId) : IFerryMessage;
 
-public enum ProcessStep { Idle, Extracting, Loading, Merging }
+/// <summary>
+/// Where a process is. STG processes go Extracting → Loading → Merging, BL processes Transforming,
+/// files processes Copying; every process is Idle between runs.
+/// </summary>
+public enum ProcessStep { Idle, Extracting, Loading, Merging, Transforming, Copying }
+
+/// <summary>The three kinds of Data Integration process, told apart by the first part of the id.</summary>
+public enum ProcessKind { Stg, Bl, Files }
+
+public static class ProcessKinds
+{
+    /// <summary>stg.qvp.users → Stg, bl.unipacc.users → Bl, files.qvp → Files; null for anything else.</summary>
+    public static ProcessKind? Of(string processId) => processId.Split('.', 2)[0] switch
+    {
+        "stg" => ProcessKind.Stg,
+        "bl" => ProcessKind.Bl,
+        "files" => ProcessKind.Files,
+        _ => null,
+    };
+
+    /// <summary>The step a run of this kind starts with.</summary>
+    public static ProcessStep FirstStep(this ProcessKind kind) => kind switch
+    {
+        ProcessKind.Bl => ProcessStep.Transforming,
+        ProcessKind.Files => ProcessStep.Copying,
+        _ => ProcessStep.Extracting,
+    };
+}
 
 /// <summary>What a process is doing and what it last did.</summary>
 public sealed record ProcessStatus(
@@ -49,7 +77,8 @@ public sealed record RunSummary(
     long RowsExtracted,
     MergeCounts Counts,
     string? Error,
-    string? PipelineRunId);
+    string? PipelineRunId,
+    FileCopyCounts? Files = null);
 
 /// <summary>Sent by a process to the pipeline runner when one of its runs ends.</summary>
 public sealed record ProcessRunFinished(string ProcessId, RunSummary Run) : IFerryMessage;

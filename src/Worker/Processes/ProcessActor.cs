@@ -26,7 +26,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
     private readonly StepRetryPolicy _retry;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _node;
-    private ProcessState _state = ProcessState.Empty;
+    private ProcessState _state;
     private IActorRef? _step;
     private int _attempts;
     private string? _lastError;
@@ -40,6 +40,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
     {
         _processId = processId;
         _services = services;
+        _state = ProcessState.Initial(ProcessKinds.Of(processId) ?? ProcessKind.Stg);
         _retry = StepRetryPolicy.From(Context.System.Settings.Config);
         _node = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
 
@@ -67,6 +68,11 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
             if (f.RunId != _state.Active?.RunId) return;
             _attempts++;
             _lastError = f.Error;
+            if (f.Permanent)
+            {
+                Fail(_state.Active, f.Error);
+                return;
+            }
             _log.Warning("{0}: {1} attempt {2} of {3} failed: {4}", _processId, f.Step, _attempts, _retry.MaxRetries + 1, f.Error);
         });
         Command<StepSucceeded>(OnStepSucceeded);
@@ -96,7 +102,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
             Sender.Tell(new RunRejected(_processId, $"run {active.RunId} is already {active.Step.ToString().ToLowerInvariant()}", active.RunId));
             return;
         }
-        if (_services.Metadata.FindTable(_processId) is null)
+        if (!_services.Metadata.HasProcess(_processId))
         {
             Sender.Tell(new RunRejected(_processId, "no such process in the metadata", null));
             return;
@@ -128,9 +134,16 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
             _state = _state.Apply(e);
             if (e is RunSucceeded ok)
             {
-                Record(run, "succeeded", ok.Counts, null);
+                Record(run, "succeeded", ok.Counts, null, ok.Files);
                 Finished(_state.LastSuccess!);
-                _log.Info("{0}: run {1} succeeded: {2}", _processId, ok.RunId, ok.Counts);
+                _log.Info("{0}: run {1} succeeded: {2}", _processId, ok.RunId, (object?)ok.Files ?? ok.Counts);
+            }
+            else if (e is RunFailed failed)
+            {
+                // A step that ends the run itself: a files run in which some files failed (the others are copied).
+                Record(run, "failed", null, failed.Error, failed.Files);
+                Finished(_state.LastFailure!);
+                _log.Error("{0}: run {1} failed: {2}", _processId, failed.RunId, failed.Error);
             }
             else
             {
@@ -170,7 +183,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
     private void Finished(RunSummary summary) => _services.RunFinishedListener.Tell(new ProcessRunFinished(_processId, summary));
 
     /// <summary>Writes the run's row in ferry.run_history, off this thread; a failure to write is logged, not fatal.</summary>
-    private void Record(ActiveRun run, string status, Shared.Stg.MergeCounts? counts, string? error)
+    private void Record(ActiveRun run, string status, Shared.Stg.MergeCounts? counts, string? error, Shared.Files.FileCopyCounts? files = null)
     {
         var steps = new Dictionary<string, double>(_stepSeconds);
         var finished = status == "running" ? (DateTimeOffset?)null : DateTimeOffset.UtcNow;
@@ -179,7 +192,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
         var node = _node;
         var history = _services.History;
         // One write at a time, in event order, so a slow "running" row never lands after "succeeded".
-        _historyWrites = _historyWrites.ContinueWith(_ => history.RecordAsync(id, run, status, run.Step.ToString().ToLowerInvariant(), steps, finished, counts, error, node),
+        _historyWrites = _historyWrites.ContinueWith(_ => history.RecordAsync(id, run, status, run.Step.ToString().ToLowerInvariant(), steps, finished, counts, error, node, files),
                 TaskScheduler.Default).Unwrap()
             .ContinueWith(t => { if (t.IsFaulted) log.Warning("{0}: could not write run history: {1}", id, t.Exception?.GetBaseException().Message); },
                 TaskScheduler.Default);

@@ -17,7 +17,12 @@ public sealed record StepRetryPolicy(int MaxRetries, TimeSpan MinBackoff, TimeSp
 /// <summary>What a worker's process entities share: the migration's metadata, the object store, the data path, run history.</summary>
 public sealed class ProcessServices(MigrationMetadata metadata, IObjectStore store, RunHistory history)
 {
+    private readonly Lazy<string> _target = new(() => metadata.Target.ToConnectionString("ferry bl"));
+
     public MigrationMetadata Metadata { get; } = metadata;
+
+    /// <summary>The target database, where BL transforms run (the password is resolved on first use, never stored in messages).</summary>
+    public string TargetConnectionString => _target.Value;
 
     /// <summary>The data path with its own retries off: supervision retries steps here.</summary>
     public StgProcess Stg { get; } = new(metadata, store) { MaxAttempts = 1 };

@@ -1,3 +1,4 @@
+using Ferry.Shared.Files;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 
@@ -22,23 +23,26 @@ public sealed record ActiveRun(
 /// by <see cref="Apply"/>, which recovery replays, so a restarted entity is exactly where it was after
 /// its last persisted step.
 /// </summary>
-public sealed record ProcessState(ActiveRun? Active, RunSummary? LastSuccess, RunSummary? LastFailure)
+public sealed record ProcessState(ActiveRun? Active, RunSummary? LastSuccess, RunSummary? LastFailure, ProcessKind Kind = ProcessKind.Stg)
 {
     public static ProcessState Empty { get; } = new(null, null, null);
+
+    /// <summary>The state of a process of <paramref name="kind"/> before its first event.</summary>
+    public static ProcessState Initial(ProcessKind kind) => new(null, null, null, kind);
 
     public ProcessStep Step => Active?.Step ?? ProcessStep.Idle;
 
     public ProcessState Apply(IProcessEvent e) => e switch
     {
-        RunStarted s => this with { Active = new ActiveRun(s.RunId, s.Mode, s.KeySweep, s.At, s.PipelineRunId, ProcessStep.Extracting) },
+        RunStarted s => this with { Active = new ActiveRun(s.RunId, s.Mode, s.KeySweep, s.At, s.PipelineRunId, Kind.FirstStep()) },
         Extracted x when Active?.RunId == x.RunId => this with { Active = Active with { Step = ProcessStep.Loading, Manifest = x.Manifest, ExtractTook = x.Took } },
         Loaded l when Active?.RunId == l.RunId =>
             this with { Active = Active with { Step = ProcessStep.Merging, LoadedRows = l.Rows, MergedDirectly = l.MergedDirectly, LoadTook = l.Took } },
-        RunSucceeded ok when Active?.RunId == ok.RunId => this with { Active = null, LastSuccess = Summary(Active, ok.At, true, ok.Counts, null) },
-        RunFailed f when Active?.RunId == f.RunId => this with { Active = null, LastFailure = Summary(Active, f.At, false, MergeCounts.Zero, f.Error) },
+        RunSucceeded ok when Active?.RunId == ok.RunId => this with { Active = null, LastSuccess = Summary(Active, ok.At, true, ok.Counts, null, ok.Files) },
+        RunFailed f when Active?.RunId == f.RunId => this with { Active = null, LastFailure = Summary(Active, f.At, false, MergeCounts.Zero, f.Error, f.Files) },
         _ => this,
     };
 
-    private static RunSummary Summary(ActiveRun run, DateTimeOffset at, bool ok, MergeCounts counts, string? error) =>
-        new(run.RunId, run.Mode, run.StartedAt, at, ok, run.Manifest?.TotalRows ?? 0, counts, error, run.PipelineRunId);
+    private static RunSummary Summary(ActiveRun run, DateTimeOffset at, bool ok, MergeCounts counts, string? error, FileCopyCounts? files) =>
+        new(run.RunId, run.Mode, run.StartedAt, at, ok, run.Manifest?.TotalRows ?? 0, counts, error, run.PipelineRunId, files);
 }

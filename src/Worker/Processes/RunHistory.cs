@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ferry.Shared.Files;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 using Npgsql;
@@ -30,6 +31,9 @@ public sealed class RunHistory(string connectionString)
             PRIMARY KEY (process_id, run_id)
         );
         CREATE INDEX IF NOT EXISTS run_history_started ON ferry.run_history (started_at DESC);
+        ALTER TABLE ferry.run_history ADD COLUMN IF NOT EXISTS files_copied bigint,
+                                      ADD COLUMN IF NOT EXISTS files_skipped bigint,
+                                      ADD COLUMN IF NOT EXISTS files_failed bigint;
         """;
 
     private volatile bool _initialized;
@@ -48,18 +52,19 @@ public sealed class RunHistory(string connectionString)
 
     /// <summary>Records where a run stands after an event; idempotent (replays of the same event write the same row).</summary>
     public async Task RecordAsync(string processId, ActiveRun run, string status, string step, IReadOnlyDictionary<string, double> steps,
-        DateTimeOffset? finishedAt, MergeCounts? counts, string? error, string node, CancellationToken ct = default)
+        DateTimeOffset? finishedAt, MergeCounts? counts, string? error, string node, FileCopyCounts? files = null, CancellationToken ct = default)
     {
         await EnsureAsync(ct);
         await using var conn = new NpgsqlConnection(connectionString);
         await conn.OpenAsync(ct);
         await using var cmd = new NpgsqlCommand("""
             INSERT INTO ferry.run_history AS h (process_id, run_id, pipeline_run_id, mode, started_at, finished_at, status, step, steps,
-                rows_extracted, inserted, updated, deleted, unchanged, error, node)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16)
+                rows_extracted, inserted, updated, deleted, unchanged, error, node, files_copied, files_skipped, files_failed)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
             ON CONFLICT (process_id, run_id) DO UPDATE SET finished_at = EXCLUDED.finished_at, status = EXCLUDED.status, step = EXCLUDED.step,
                 steps = EXCLUDED.steps, rows_extracted = EXCLUDED.rows_extracted, inserted = EXCLUDED.inserted, updated = EXCLUDED.updated,
-                deleted = EXCLUDED.deleted, unchanged = EXCLUDED.unchanged, error = EXCLUDED.error, node = EXCLUDED.node
+                deleted = EXCLUDED.deleted, unchanged = EXCLUDED.unchanged, error = EXCLUDED.error, node = EXCLUDED.node,
+                files_copied = EXCLUDED.files_copied, files_skipped = EXCLUDED.files_skipped, files_failed = EXCLUDED.files_failed
             WHERE h.finished_at IS NULL OR EXCLUDED.finished_at IS NOT NULL   -- a late "running" never reopens a finished run
             """, conn);
         cmd.Parameters.Add(new() { Value = processId });
@@ -78,11 +83,15 @@ public sealed class RunHistory(string connectionString)
         cmd.Parameters.Add(new() { Value = (object?)counts?.Unchanged ?? DBNull.Value });
         cmd.Parameters.Add(new() { Value = (object?)error ?? DBNull.Value });
         cmd.Parameters.Add(new() { Value = node });
+        cmd.Parameters.Add(new() { Value = (object?)files?.Copied ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new() { Value = (object?)files?.Skipped ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new() { Value = (object?)files?.Failed ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
     public sealed record Row(string ProcessId, string RunId, string? PipelineRunId, string Mode, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt,
-        string Status, string Step, long? RowsExtracted, long? Inserted, long? Updated, long? Deleted, long? Unchanged, string? Error, string? Node);
+        string Status, string Step, long? RowsExtracted, long? Inserted, long? Updated, long? Deleted, long? Unchanged, string? Error, string? Node,
+        long? FilesCopied = null, long? FilesSkipped = null, long? FilesFailed = null);
 
     /// <summary>The newest runs, optionally of one process or one pipeline run.</summary>
     public async Task<IReadOnlyList<Row>> ListAsync(string? processId = null, string? pipelineRunId = null, int limit = 50, CancellationToken ct = default)
@@ -91,7 +100,8 @@ public sealed class RunHistory(string connectionString)
         await using var conn = new NpgsqlConnection(connectionString);
         await conn.OpenAsync(ct);
         await using var cmd = new NpgsqlCommand("""
-            SELECT process_id, run_id, pipeline_run_id, mode, started_at, finished_at, status, step, rows_extracted, inserted, updated, deleted, unchanged, error, node
+            SELECT process_id, run_id, pipeline_run_id, mode, started_at, finished_at, status, step, rows_extracted, inserted, updated, deleted, unchanged, error, node,
+                   files_copied, files_skipped, files_failed
             FROM ferry.run_history
             WHERE ($1::text IS NULL OR process_id = $1) AND ($2::text IS NULL OR pipeline_run_id = $2)
             ORDER BY started_at DESC LIMIT $3
@@ -104,7 +114,8 @@ public sealed class RunHistory(string connectionString)
         while (await r.ReadAsync(ct))
             rows.Add(new Row(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4),
                 r.IsDBNull(5) ? null : r.GetFieldValue<DateTimeOffset>(5), r.GetString(6), r.GetString(7),
-                N(r, 8), N(r, 9), N(r, 10), N(r, 11), N(r, 12), r.IsDBNull(13) ? null : r.GetString(13), r.IsDBNull(14) ? null : r.GetString(14)));
+                N(r, 8), N(r, 9), N(r, 10), N(r, 11), N(r, 12), r.IsDBNull(13) ? null : r.GetString(13), r.IsDBNull(14) ? null : r.GetString(14),
+                N(r, 15), N(r, 16), N(r, 17)));
         return rows;
 
         static long? N(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);

@@ -1,16 +1,22 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Ferry.Shared.Bl;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
+using Ferry.Worker.Bl;
 using Ferry.Worker.Stg;
+using Npgsql;
 
 namespace Ferry.Worker.Processes;
 
 /// <summary>The outcome of one step, sent to the process entity.</summary>
 public sealed record StepSucceeded(string RunId, ProcessStep Step, IProcessEvent Event);
 
-/// <summary>One failed attempt of a step; supervision decides whether another follows.</summary>
-public sealed record StepAttemptFailed(string RunId, ProcessStep Step, string Error);
+/// <summary>
+/// One failed attempt of a step; supervision decides whether another follows, unless the failure is
+/// <see cref="Permanent"/> (the same input fails the same way: a SQL error in a transform), which ends the run at once.
+/// </summary>
+public sealed record StepAttemptFailed(string RunId, ProcessStep Step, string Error, bool Permanent = false);
 
 /// <summary>Rows handled so far in the running step (for status queries).</summary>
 public sealed record StepProgress(string RunId, long Rows);
@@ -44,6 +50,12 @@ public sealed class StepActor : ReceiveActor
         Receive<Status.Failure>(f =>
         {
             var cause = f.Cause is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerException! : f.Cause;
+            if (IsPermanent(cause))
+            {
+                _entity.Tell(new StepAttemptFailed(_run.RunId, _run.Step, cause.Message, Permanent: true));
+                Context.Stop(Self);
+                return;
+            }
             _entity.Tell(new StepAttemptFailed(_run.RunId, _run.Step, cause.Message));
             throw new StepFailedException(_processId, _run.Step.ToString().ToLowerInvariant(), cause);
         });
@@ -64,11 +76,40 @@ public sealed class StepActor : ReceiveActor
         _cts.Dispose();
     }
 
+    /// <summary>
+    /// A transform that the database refused for what it says (syntax, unknown column, constraint) or that
+    /// does not fit its target fails the same way on every attempt: no retry. Lost connections,
+    /// deadlocks, serialization failures and a database shutting down are worth retrying.
+    /// </summary>
+    public static bool IsPermanent(Exception cause) => cause switch
+    {
+        TransformFailedException { InnerException: PostgresException pg } => !IsTransient(pg.SqlState),
+        TransformFailedException => true,
+        TransformFileException => true,
+        _ => false,
+    };
+
+    private static bool IsTransient(string sqlState) =>
+        sqlState.StartsWith("08", StringComparison.Ordinal)     // connection exception
+        || sqlState.StartsWith("40", StringComparison.Ordinal)  // serialization failure, deadlock
+        || sqlState.StartsWith("53", StringComparison.Ordinal)  // insufficient resources
+        || sqlState.StartsWith("57", StringComparison.Ordinal)  // operator intervention (shutdown, cancel)
+        || sqlState.StartsWith("58", StringComparison.Ordinal); // system error (I/O)
+
     private async Task<IProcessEvent> RunAsync(IProgress<StgProgress> progress, CancellationToken ct)
     {
+        var clock = Stopwatch.StartNew();
+        if (_run.Step == ProcessStep.Transforming)
+        {
+            var transform = _services.Metadata.FindTransform(_processId)
+                ?? throw new InvalidOperationException($"{_processId} is not a transform in this worker's metadata");
+            // A bulk run of a BL process is a full rebuild; an incremental one runs in the file's own mode.
+            var counts = await Transformer.RunAsync(transform, _services.TargetConnectionString, _run.RunId, ct,
+                _run.Mode == RunMode.Bulk ? TransformMode.Full : null);
+            return new RunSucceeded(_run.RunId, counts, DateTimeOffset.UtcNow);
+        }
         var table = _services.Metadata.FindTable(_processId)
             ?? throw new InvalidOperationException($"{_processId} is not in this worker's metadata");
-        var clock = Stopwatch.StartNew();
         switch (_run.Step)
         {
             case ProcessStep.Extracting:
