@@ -1,4 +1,5 @@
 using Ferry.Coordinator.Pipelines;
+using Ferry.Shared.Bl;
 using Ferry.Shared.Metadata;
 using static Ferry.Tests.Pipelines.TestMigration;
 
@@ -55,5 +56,66 @@ public class PipelinePlanTests
             Assert.Throws<ArgumentException>(() => PipelinePlan.Resolve(Metadata, ["usres"])).Message);
         Assert.StartsWith("no process matches stg.qvp.nope",
             Assert.Throws<ArgumentException>(() => PipelinePlan.Resolve(Metadata, ["stg.qvp.nope"])).Message);
+    }
+
+    private static readonly MigrationMetadata WithBl = Metadata with
+    {
+        Transforms =
+        [
+            Transform("organisations"),
+            Transform("users", "organisations"),
+            Transform("requests"),
+            Transform("reports"),
+        ],
+    };
+
+    private static TransformFile Transform(string table, string depends = "") =>
+        TransformFile.Parse($"/x/{table}.sql", $"-- target: unipacc.{table}\n-- key: id\n-- depends: {depends}\nSELECT 1 AS id\n");
+
+    private static readonly (QualifiedName, QualifiedName, string)[] ForeignKeys =
+    [
+        (new QualifiedName("unipacc", "requests"), new QualifiedName("unipacc", "users"), "requests_requested_by_fkey"),
+        (new QualifiedName("unipacc", "reports"), new QualifiedName("unipacc", "requests"), "reports_request_id_fkey"),
+    ];
+
+    [Fact]
+    public void A_step_runs_its_BL_processes_after_its_STG_processes_level_by_level_by_depends_and_foreign_keys()
+    {
+        var plan = PipelinePlan.Resolve(WithBl, ["stg.qvp.*", "bl.*"], ForeignKeys);
+
+        Assert.Equal([
+            ["stg.qvp.users", "stg.qvp.reports"],
+            ["bl.unipacc.organisations"],
+            ["bl.unipacc.users"],              // declared: depends on organisations
+            ["bl.unipacc.requests"],           // foreign key to users
+            ["bl.unipacc.reports"],            // foreign key to requests
+        ], plan.Groups);
+        Assert.True(plan.HasTransforms(WithBl));
+    }
+
+    [Fact]
+    public void Without_the_target_foreign_keys_only_declared_depends_order_the_BL()
+    {
+        var plan = PipelinePlan.Resolve(WithBl, ["bl.*"]);
+
+        Assert.Equal([["bl.unipacc.organisations", "bl.unipacc.requests", "bl.unipacc.reports"], ["bl.unipacc.users"]], plan.Groups);
+    }
+
+    [Fact]
+    public void A_dependency_cycle_among_the_transforms_is_an_error_naming_its_tables()
+    {
+        var cyclic = WithBl with { Transforms = [Transform("a", "b"), Transform("b", "a")] };
+
+        var e = Assert.Throws<ArgumentException>(() => PipelinePlan.Resolve(cyclic, ["bl.*"]));
+
+        Assert.Equal("the business layer cannot be ordered: dependency cycle: unipacc.a → unipacc.b → unipacc.a", e.Message);
+    }
+
+    [Fact]
+    public void Only_the_BL_processes_named_are_planned_in_their_relative_order()
+    {
+        var plan = PipelinePlan.Resolve(WithBl, ["bl.unipacc.reports", "bl.unipacc.organisations"], ForeignKeys);
+
+        Assert.Equal([["bl.unipacc.organisations"], ["bl.unipacc.reports"]], plan.Groups);
     }
 }
