@@ -3,7 +3,7 @@ namespace Ferry.Tests.EndToEnd;
 public class DemoCommandTests
 {
     [Fact]
-    public async Task Ferry_demo_runs_bulk_and_incremental_loads_end_to_end_and_STG_matches_the_sources()
+    public async Task Ferry_demo_runs_bulk_and_incremental_loads_end_to_end_STG_matches_the_sources_and_BL_matches_a_full_rebuild()
     {
         var home = Path.Combine(Path.GetTempPath(), $"ferry-demo-{Guid.NewGuid():N}");
         try
@@ -13,9 +13,13 @@ public class DemoCommandTests
             Assert.True(result.ExitCode == 0, result.Output);
             Assert.Contains("Day 1: bulk load into STG", result.Output);
             Assert.Contains("Day 2: incremental load into STG", result.Output);
-            Assert.Contains("(stg.*, bulk): succeeded", result.Output);
-            Assert.Contains("(stg.*, incremental): succeeded", result.Output);
+            Assert.Contains("(stg.* bl.*, bulk): succeeded", result.Output);
+            Assert.Contains("(stg.* bl.*, incremental): succeeded", result.Output);
             Assert.Contains("STG matches the sources", result.Output);
+            // The business layer: built after STG, incremental equal to a full rebuild, counts printed.
+            Assert.Contains("(bl.*, bulk): succeeded", result.Output);
+            Assert.Contains("The business layer matches a full rebuild", result.Output);
+            Assert.Matches(@"UniPACC now holds: organisations [1-9][\d,]*, users [1-9][\d,]*, verification_requests [1-9]", result.Output);
             // The extracts are kept, with their manifests, for replay.
             Assert.NotEmpty(Directory.GetFiles(Path.Combine(home, "objects"), "manifest.json", SearchOption.AllDirectories));
         }
