@@ -328,7 +328,8 @@ public static class ClusterCommands
             }
             var error = p.Error ?? p.Result?.Error;
             table.AddRow(Cell(p.ProcessId), Cell((p.Group + 1).ToString()), StateMarkup(p.State),
-                Cell(N(r?.Counts.Inserted)), Cell(N(r?.Counts.Updated)), Cell(N(r?.Counts.Deleted)), Cell(N(r?.Counts.Unchanged)), Cell(N(r?.RowsExtracted)),
+                Cell(N(r?.Counts.Inserted)), Cell(N(r?.Counts.Updated)), Cell(N(r?.Counts.Deleted)), Cell(N(r?.Counts.Unchanged)),
+                Cell(ProcessKinds.Of(p.ProcessId) == ProcessKind.Stg ? N(r?.RowsExtracted) : ""),   // BL reads STG, not a source
                 Cell(p.Result is { } any ? Took(any.FinishedAt - any.StartedAt) : ""), Cell(p.RunId ?? ""),
                 error is null ? Cell("") : new Markup($"[red]{Markup.Escape(OneLine(error))}[/]"));
         }
