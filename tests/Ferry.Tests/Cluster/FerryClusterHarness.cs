@@ -61,6 +61,9 @@ public sealed class FerryClusterHarness : IAsyncDisposable
         var root = Path.Combine(Path.GetTempPath(), $"ferry-cluster-{Guid.NewGuid():N}");
         var metadata = Path.Combine(root, "metadata");
         CopyDirectory(Path.Combine(AppContext.BaseDirectory, "metadata"), metadata);
+        // connections.yaml finds the BL transforms at ../sql/bl.
+        CopyDirectory(Path.Combine(AppContext.BaseDirectory, "sql", "bl"), Path.Combine(root, "sql", "bl"));
+        await Ferry.Cli.Demo.DemoTarget.ApplySchemaAsync(target);
         var token = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var env = new Dictionary<string, string>
         {
