@@ -2,6 +2,7 @@ using Ferry.Shared.Bl;
 using Ferry.Shared.Stg;
 using Ferry.Worker.Bl;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace Ferry.Tests.Bl;
 
@@ -124,7 +125,7 @@ public sealed class BusinessLayerFixtureTests
 }
 
 /// <summary>The whole business layer on the demo sources, one day of activity later.</summary>
-public sealed class BusinessLayerDemoTests
+public sealed class BusinessLayerDemoTests(ITestOutputHelper output)
 {
     private static readonly DateTimeOffset Generated = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
@@ -159,6 +160,8 @@ public sealed class BusinessLayerDemoTests
         await bed.ExecAsync(CopyFiles, "files-2", 3); // new objects copied, failed ones retried
         var incremental = await bed.RunAllAsync();
         var afterIncremental = await bed.SnapshotAsync();
+        foreach (var table in BlTestBed.TargetTables)
+            output.WriteLine($"{table}: first run {first[table]}; after the mutation {incremental[table]}");
 
         // The day touched every table: something was written (and only a part of it was read).
         foreach (var table in BlTestBed.TargetTables)
