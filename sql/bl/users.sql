@@ -7,7 +7,8 @@
 -- One user per person: QVP and SVP users with the same e-mail (case-insensitive) become one user,
 -- whose id is mapped from the e-mail (dwh.map_id('person', 'user', …)), so it is the same in both
 -- systems and on every re-run. QVP's values win where both have one. A user is deleted when
--- neither system has a live row for the e-mail any more.
+-- neither system has a live row for the e-mail any more. An organisation gone from STG is NULL
+-- (the target sets it NULL on delete; a full run must not point to it either).
 WITH changed AS (                       -- e-mails whose rows changed, old e-mails of changed rows too
     SELECT lower(email) AS email FROM stg.qvp_users WHERE stg_updated_at >= @since
     UNION
@@ -33,8 +34,8 @@ SELECT dwh.map_id('person', 'user', c.email) AS id,
        coalesce(q.last_name, s.last_name)   AS last_name,
        coalesce(q.phone, s.phone)           AS phone,
        coalesce(q.locale, s.locale)         AS locale,
-       coalesce(dwh.map_id('qvp', 'organisation', q.organisation_id::text),
-                dwh.map_id('svp', 'organisation', s.account_id::text)) AS organisation_id,
+       coalesce(dwh.map_id('qvp', 'organisation', qo.id::text),
+                dwh.map_id('svp', 'organisation', sa.id::text)) AS organisation_id,
        CASE WHEN q.id IS NOT NULL AND s.id IS NOT NULL THEN 'both'
             WHEN q.id IS NOT NULL THEN 'qvp' ELSE 'svp' END AS origin,
        q.id                                 AS qvp_user_id,
@@ -46,4 +47,6 @@ SELECT dwh.map_id('person', 'user', c.email) AS id,
 FROM changed c
 LEFT JOIN q ON q.person = c.email
 LEFT JOIN s ON s.person = c.email
+LEFT JOIN stg.qvp_organisations qo ON qo.id = q.organisation_id AND qo.stg_deleted_at IS NULL
+LEFT JOIN stg.svp_accounts sa ON sa.id = s.account_id AND sa.stg_deleted_at IS NULL
 WHERE c.email IS NOT NULL AND btrim(c.email) <> ''

@@ -6,7 +6,9 @@
 --
 -- QVP verification_requests and SVP requests in one table, origin recorded. People are mapped by
 -- e-mail like in users.sql; a requester or assignee who is in neither system any more is NULL.
--- A request is re-read when it changed or when one of its people changed (e.g. a new e-mail).
+-- A request is re-read when it changed, when its organisation changed or when one of its people
+-- changed (e.g. a new e-mail). A request whose organisation is gone from STG is deleted with it
+-- (the target cascades; a full run must not insert it either).
 WITH live_person AS (
     SELECT lower(email) AS email FROM stg.qvp_users WHERE stg_deleted_at IS NULL
     UNION
@@ -35,11 +37,12 @@ SELECT dwh.map_id('qvp', 'verification_request', r.id::text) AS id,
        r.submitted_at,
        r.created_at,
        r.updated_at,
-       r.stg_deleted_at IS NOT NULL   AS is_deleted
+       r.stg_deleted_at IS NOT NULL OR o.id IS NULL OR o.stg_deleted_at IS NOT NULL AS is_deleted
 FROM stg.qvp_verification_requests r
+LEFT JOIN stg.qvp_organisations o ON o.id = r.organisation_id
 LEFT JOIN qvp_person req ON req.id = r.requested_by
 LEFT JOIN qvp_person asg ON asg.id = r.assigned_to
-WHERE r.stg_updated_at >= @since
+WHERE r.stg_updated_at >= @since OR o.stg_updated_at >= @since
    OR r.requested_by IN (SELECT id FROM stg.qvp_users WHERE stg_updated_at >= @since)
    OR r.assigned_to IN (SELECT id FROM stg.qvp_users WHERE stg_updated_at >= @since)
 UNION ALL
@@ -59,10 +62,11 @@ SELECT dwh.map_id('svp', 'verification_request', r.id::text),
        r.submitted_at AT TIME ZONE 'UTC',
        r.created_at AT TIME ZONE 'UTC',
        r.updated_at AT TIME ZONE 'UTC',
-       r.stg_deleted_at IS NOT NULL
+       r.stg_deleted_at IS NOT NULL OR a.id IS NULL OR a.stg_deleted_at IS NOT NULL
 FROM stg.svp_requests r
+LEFT JOIN stg.svp_accounts a ON a.id = r.account_id
 LEFT JOIN svp_person req ON req.id = r.user_id
 LEFT JOIN svp_person asg ON asg.id = r.assignee_id
-WHERE r.stg_updated_at >= @since
+WHERE r.stg_updated_at >= @since OR a.stg_updated_at >= @since
    OR r.user_id IN (SELECT id FROM stg.svp_users WHERE stg_updated_at >= @since)
    OR r.assignee_id IN (SELECT id FROM stg.svp_users WHERE stg_updated_at >= @since)

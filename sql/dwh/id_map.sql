@@ -58,7 +58,9 @@ BEGIN
 END $$;
 
 -- One row per successful BL run: the next incremental run of the process reads rows changed
--- since started_at of the last one.
+-- since next_since of the last one: its start, or earlier when other transactions of this database
+-- were in progress at that start (see Transformer: an STG merge that began before the run and
+-- committed after its snapshot stamps its rows with its own, earlier, start).
 CREATE TABLE IF NOT EXISTS dwh.bl_runs (
     process_id  text        NOT NULL,
     run_id      text        NOT NULL,
@@ -70,6 +72,8 @@ CREATE TABLE IF NOT EXISTS dwh.bl_runs (
     updated     bigint      NOT NULL,
     deleted     bigint      NOT NULL,
     unchanged   bigint      NOT NULL,
+    next_since  timestamptz,
     PRIMARY KEY (process_id, run_id)
 );
+ALTER TABLE dwh.bl_runs ADD COLUMN IF NOT EXISTS next_since timestamptz;  -- older runs: started_at
 CREATE INDEX IF NOT EXISTS bl_runs_last ON dwh.bl_runs (process_id, started_at DESC);

@@ -3,7 +3,9 @@
 -- Rows from QVP and SVP get new bigint ids from dwh.map_id (sql/dwh/id_map.sql), so ids never
 -- collide and stay the same on every re-run; origin / origin_key say where each row came from.
 -- References to users are nullable and SET NULL on delete (a person can leave both systems while
--- their requests stay); owned rows (reports of a request, certificates of a report) cascade.
+-- their requests stay); owned rows cascade (requests, certificates and invoices of an organisation,
+-- reports of a request, certificates of a report, attachments of a request or report), so deleting
+-- a parent never waits for its children's transforms, which run after it.
 
 CREATE SCHEMA IF NOT EXISTS unipacc;
 
@@ -45,7 +47,7 @@ CREATE TABLE IF NOT EXISTS unipacc.verification_requests (
     origin          text        NOT NULL CHECK (origin IN ('qvp', 'svp')),
     origin_key      text        NOT NULL,
     reference       text        NOT NULL,            -- QVP public_id, SVP reference
-    organisation_id bigint      NOT NULL REFERENCES unipacc.organisations,
+    organisation_id bigint      NOT NULL REFERENCES unipacc.organisations ON DELETE CASCADE,
     requested_by    bigint      REFERENCES unipacc.users ON DELETE SET NULL,
     assigned_to     bigint      REFERENCES unipacc.users ON DELETE SET NULL,
     kind            text        NOT NULL,
@@ -59,8 +61,11 @@ CREATE TABLE IF NOT EXISTS unipacc.verification_requests (
     UNIQUE (origin, origin_key)
 );
 
+-- QVP reports (SVP has no reports).
 CREATE TABLE IF NOT EXISTS unipacc.reports (
     id          bigint      PRIMARY KEY,
+    origin      text        NOT NULL CHECK (origin IN ('qvp', 'svp')),
+    origin_key  text        NOT NULL,
     request_id  bigint      NOT NULL REFERENCES unipacc.verification_requests ON DELETE CASCADE,
     author_id   bigint      REFERENCES unipacc.users ON DELETE SET NULL,
     version     integer     NOT NULL,
@@ -69,26 +74,35 @@ CREATE TABLE IF NOT EXISTS unipacc.reports (
     risk_score  numeric(5,2),
     is_final    boolean     NOT NULL,
     created_at  timestamptz NOT NULL,
-    updated_at  timestamptz NOT NULL
+    updated_at  timestamptz NOT NULL,
+    UNIQUE (origin, origin_key)
 );
 
+-- QVP certificates (SVP issues none).
 CREATE TABLE IF NOT EXISTS unipacc.certificates (
-    id              bigint      PRIMARY KEY,
-    report_id       bigint      NOT NULL REFERENCES unipacc.reports ON DELETE CASCADE,
-    organisation_id bigint      NOT NULL REFERENCES unipacc.organisations,
-    certificate_no  text        NOT NULL,
-    valid_from      date        NOT NULL,
-    valid_until     date,
-    revoked_at      timestamptz,
-    created_at      timestamptz NOT NULL,
-    updated_at      timestamptz NOT NULL
+    id                bigint      PRIMARY KEY,
+    origin            text        NOT NULL CHECK (origin IN ('qvp', 'svp')),
+    origin_key        text        NOT NULL,
+    report_id         bigint      NOT NULL REFERENCES unipacc.reports ON DELETE CASCADE,
+    organisation_id   bigint      NOT NULL REFERENCES unipacc.organisations ON DELETE CASCADE,
+    certificate_no    text        NOT NULL,
+    valid_from        date        NOT NULL,
+    valid_until       date,                          -- 'infinity': never expires; NULL: not decided
+    revoked_at        timestamptz,
+    revocation_reason text,
+    created_at        timestamptz NOT NULL,
+    updated_at        timestamptz NOT NULL,
+    UNIQUE (origin, origin_key)
 );
 
+-- QVP invoices (SVP bills through its requests' prices, not invoices).
 CREATE TABLE IF NOT EXISTS unipacc.invoices (
     id              bigint        PRIMARY KEY,
-    organisation_id bigint        NOT NULL REFERENCES unipacc.organisations,
+    origin          text          NOT NULL CHECK (origin IN ('qvp', 'svp')),
+    origin_key      text          NOT NULL,
+    organisation_id bigint        NOT NULL REFERENCES unipacc.organisations ON DELETE CASCADE,
     invoice_no      text          NOT NULL,
-    status          text          NOT NULL,
+    status          text          NOT NULL CHECK (status IN ('draft', 'issued', 'paid', 'void')),
     currency        char(3)       NOT NULL,
     issued_on       date,
     due_on          date,
@@ -97,20 +111,26 @@ CREATE TABLE IF NOT EXISTS unipacc.invoices (
     total_amount    numeric(12,2) NOT NULL,
     paid_at         timestamptz,
     created_at      timestamptz   NOT NULL,
-    updated_at      timestamptz   NOT NULL
+    updated_at      timestamptz   NOT NULL,
+    UNIQUE (origin, origin_key)
 );
 
 -- Files of both systems (QVP file_storage, SVP ActiveStorage), attached to a request or a report.
+-- target_key is where the files process copied the object (stg.file_copies); NULL until it has.
 CREATE TABLE IF NOT EXISTS unipacc.attachments (
-    id           bigint      PRIMARY KEY,
-    origin       text        NOT NULL CHECK (origin IN ('qvp', 'svp')),
-    origin_key   text        NOT NULL,
-    request_id   bigint      REFERENCES unipacc.verification_requests ON DELETE CASCADE,
-    report_id    bigint      REFERENCES unipacc.reports ON DELETE CASCADE,
-    file_name    text        NOT NULL,
-    content_type text,
-    size_bytes   bigint      NOT NULL,
-    source_key   text        NOT NULL,               -- the object's key in the source bucket
-    created_at   timestamptz NOT NULL,
-    UNIQUE (origin, origin_key)
+    id            bigint      PRIMARY KEY,
+    origin        text        NOT NULL CHECK (origin IN ('qvp', 'svp')),
+    origin_key    text        NOT NULL,
+    request_id    bigint      REFERENCES unipacc.verification_requests ON DELETE CASCADE,
+    report_id     bigint      REFERENCES unipacc.reports ON DELETE CASCADE,
+    kind          text        NOT NULL CHECK (kind IN ('upload', 'document', 'report_pdf', 'certificate_pdf')),
+    file_name     text        NOT NULL,
+    content_type  text,
+    size_bytes    bigint      NOT NULL,
+    source_bucket text        NOT NULL,              -- QVP bucket, SVP ActiveStorage service
+    source_key    text        NOT NULL,              -- the object's key in the source bucket
+    target_key    text,
+    created_at    timestamptz NOT NULL,
+    UNIQUE (origin, origin_key),
+    CHECK (request_id IS NOT NULL OR report_id IS NOT NULL)
 );

@@ -19,11 +19,24 @@ public sealed class TransformFailedException(string processId, string message, E
 /// into a temp table, then merged into the target table with real-change detection (rows written
 /// only when some column differs). Rows the SELECT flags deleted are removed, and a full run also
 /// removes target rows the SELECT no longer returns. Each successful run is recorded in dwh.bl_runs;
-/// the next incremental run gets @since = that run's start.
+/// the next incremental run gets @since = that run's start, moved back to the start of the oldest
+/// other transaction of the database still in progress then: STG stamps stg_updated_at with its
+/// transaction's start, so a merge that began before this run but committed after its snapshot
+/// has rows older than the run's start that this run did not see. Reading them again is harmless
+/// (real-change detection).
 /// </summary>
 public static class Transformer
 {
     private const string SourceTable = "bl_source";
+
+    /// <summary>
+    /// The next run's @since: now(), or the start of the oldest other transaction in this database.
+    /// A backend whose activity this role may not see (no pg_read_all_stats) is assumed to have
+    /// begun at most an hour ago; grant pg_read_all_stats to the BL role to make this exact.
+    /// </summary>
+    private const string InProgressSince =
+        "SELECT least(now(), min(xact_start), CASE WHEN bool_or(state IS NULL AND backend_type = 'client backend') THEN now() - interval '1 hour' END) " +
+        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
 
     /// <summary>Runs <paramref name="file"/> in its own mode, or in <paramref name="mode"/> when given (a full rebuild of an incremental transform).</summary>
     public static async Task<MergeCounts> RunAsync(TransformFile file, string targetConnectionString, string runId,
@@ -38,9 +51,12 @@ public static class Transformer
 
         await using var tx = await conn.BeginTransactionAsync(ct);
         var startedAt = await ScalarAsync<DateTime>(conn, "SELECT now()", ct);
+        // Read before the SELECT's snapshot: whatever commits after it began no earlier than this.
+        var nextSince = await ScalarAsync<DateTime>(conn, InProgressSince, ct);
         var since = effectiveMode == TransformMode.Full
             ? DateTime.MinValue
-            : await ScalarAsync<DateTime?>(conn, "SELECT max(started_at) FROM dwh.bl_runs WHERE process_id = $1", ct, processId) ?? DateTime.MinValue;
+            : await ScalarAsync<DateTime?>(conn,
+                "SELECT coalesce(next_since, started_at) FROM dwh.bl_runs WHERE process_id = $1 ORDER BY started_at DESC LIMIT 1", ct, processId) ?? DateTime.MinValue;
 
         var targetColumns = (await StgSchemaManager.ReadColumnsAsync(conn, file.Target.Schema, file.Target.Name, ct))
             .ToDictionary(c => c.Name, c => c.Type);
@@ -105,11 +121,11 @@ public static class Transformer
 
             var counts = new MergeCounts(inserted, updated, deleted, returned - inserted - updated);
             await ExecAsync(conn, """
-                INSERT INTO dwh.bl_runs (process_id, run_id, mode, since, started_at, finished_at, inserted, updated, deleted, unchanged)
-                VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6, $7, $8, $9)
+                INSERT INTO dwh.bl_runs (process_id, run_id, mode, since, started_at, finished_at, inserted, updated, deleted, unchanged, next_since)
+                VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6, $7, $8, $9, $10)
                 """, ct, processId, runId, effectiveMode.ToString().ToLowerInvariant(),
                 new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = DateTime.SpecifyKind(since, DateTimeKind.Utc) },
-                startedAt, counts.Inserted, counts.Updated, counts.Deleted, counts.Unchanged);
+                startedAt, counts.Inserted, counts.Updated, counts.Deleted, counts.Unchanged, nextSince);
             await tx.CommitAsync(ct);
             return counts;
         }

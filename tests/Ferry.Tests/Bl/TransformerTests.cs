@@ -174,6 +174,11 @@ public sealed class TransformPlanTests
         Assert.Equal(0, Level("organisations"));
         Assert.True(Level("users") > Level("organisations"));
         Assert.True(Level("verification_requests") > Level("users"));
+        Assert.True(Level("reports") > Level("verification_requests"));
+        Assert.True(Level("certificates") > Level("reports"));
+        Assert.True(Level("invoices") > Level("organisations"));
+        Assert.True(Level("attachments") > Level("reports"));
+        Assert.Equal(BlTestBed.TargetTables.Order(), levels.SelectMany(l => l).Order());
         // Every foreign key between two transformed tables points to an earlier level.
         foreach (var (child, parent, _) in await ReadForeignKeys(bed))
             if (Level(child.Name) >= 0 && Level(parent.Name) >= 0)
