@@ -40,6 +40,7 @@ public sealed class S3ObjectStore : IObjectStore, IServerSideCopy, IDisposable
         var credentials = new BasicAWSCredentials(options.AccessKey.Resolve(), options.SecretKey.Resolve());
         _credentials = credentials.GetCredentials();
         _s3 = new AmazonS3Client(credentials, config);
+        _s3.BeforeRequestEvent += KeepCopySourceSlashes;
     }
 
     public S3ObjectStoreOptions Options => _options;
@@ -175,6 +176,18 @@ public sealed class S3ObjectStore : IObjectStore, IServerSideCopy, IDisposable
     }
 
     public void Dispose() => _s3.Dispose();
+
+    /// <summary>
+    /// SDK v4 sends CopyObject's source as <c>bucket%2Fkey%2Fpath</c>. S3 and OCI decode it either way, but some
+    /// S3-compatible servers (s3rver among them) split bucket from key before decoding %2F; a plain '/' suits all.
+    /// Runs before signing, so the signature covers the header as sent.
+    /// </summary>
+    private static void KeepCopySourceSlashes(object sender, RequestEventArgs e)
+    {
+        const string header = "x-amz-copy-source";
+        if (e is WebServiceRequestEventArgs w && w.Headers.TryGetValue(header, out var value) && value.Contains("%2F", StringComparison.OrdinalIgnoreCase))
+            w.Headers[header] = value.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+    }
 
     private string FullKey(string key) => _keyPrefix + ObjectKey.Validate(key);
 
