@@ -123,8 +123,12 @@ public static class Rclone
     public static async Task CopyAsync(string endpoint, string from, string to, int transfers)
     {
         var psi = new ProcessStartInfo("rclone") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var a in new[] { "copy", $"bench:{from}", $"bench:{to}", "--transfers", transfers.ToString(), "--checkers", transfers.ToString(), "--s3-no-check-bucket" })
+        // --fast-list: one recursive listing (s3rver answers a delimited listing of nested keys without CommonPrefixes,
+        // so rclone's default folder-by-folder walk would see an empty bucket).
+        foreach (var a in new[] { "copy", $"bench:{from}", $"bench:{to}", "--fast-list", "--transfers", transfers.ToString(), "--checkers", transfers.ToString(), "--stats-one-line", "-v" })
             psi.ArgumentList.Add(a);
+        // The endpoint is plain http on loopback; an inherited AWS_CA_BUNDLE only makes rclone's S3 client refuse to start.
+        psi.Environment.Remove("AWS_CA_BUNDLE");
         psi.Environment["RCLONE_CONFIG_BENCH_TYPE"] = "s3";
         psi.Environment["RCLONE_CONFIG_BENCH_PROVIDER"] = "Other";
         psi.Environment["RCLONE_CONFIG_BENCH_ENDPOINT"] = endpoint;
@@ -136,5 +140,8 @@ public static class Rclone
         var errors = await p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
         if (p.ExitCode != 0) throw new InvalidOperationException($"rclone copy exited with {p.ExitCode}: {errors}");
+        // rclone's summary (transferred, errors, elapsed), for the record.
+        foreach (var line in errors.Split('\n').Where(l => l.Contains("Transferred") || l.Contains("ERROR") || l.Contains(" / ")).TakeLast(3))
+            Console.Error.WriteLine("rclone: " + line.Trim());
     }
 }
