@@ -13,6 +13,7 @@ public static class CommandCatalog
         NodeCommands.Standalone(),
         RunCommands.Run(),
         RunCommands.Replay(),
+        FilesCommands.Build(),
         PlanCommand.Build(),
         MetadataCommands.Build(),
         ClusterCommands.Status(),

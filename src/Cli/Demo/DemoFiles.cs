@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using Ferry.Shared.Metadata;
+using Ferry.Shared.Sql;
 using Ferry.Shared.Storage;
 using Npgsql;
 
@@ -58,6 +60,45 @@ public static class DemoFiles
                 Interlocked.Increment(ref written);
             });
         return written;
+    }
+
+    /// <summary>
+    /// Creates, in <paramref name="store"/> (a files process's source store), the object of every row of its listing
+    /// table whose object is absent, under the row's key and with the bytes the row's size and checksum describe
+    /// (<see cref="OpenContent"/>, the same bytes as sql/demo's pg_temp.file_content). Soft-deleted rows get theirs
+    /// too: deleting the row does not delete the object. Returns the objects created and those already there.
+    /// </summary>
+    public static async Task<(long Created, long Existing)> CreateSourceObjectsAsync(string sourceConnectionString, FilesDefinition files,
+        IObjectStore store, CancellationToken ct)
+    {
+        var sql = $"SELECT {SqlText.Ident(files.KeyColumn)}::text, {SqlText.Ident(files.SizeColumn)}::bigint " +
+                  $"FROM {SqlText.Qualified(files.Schema, files.Table)} WHERE {SqlText.Ident(files.KeyColumn)} IS NOT NULL";
+        long created = 0, existing = 0;
+        await Parallel.ForEachAsync(Rows(sourceConnectionString, sql, ct), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+            async (row, token) =>
+            {
+                if (await store.StatAsync(row.Key, token) is not null)
+                {
+                    Interlocked.Increment(ref existing);
+                    return;
+                }
+                await using var upload = await store.BeginUploadAsync(row.Key, token);
+                await using (var content = OpenContent(row.Key, row.Size))
+                    await content.CopyToAsync(upload.Stream, token);
+                await upload.CompleteAsync(token);
+                Interlocked.Increment(ref created);
+            });
+        return (created, existing);
+    }
+
+    private static async IAsyncEnumerable<(string Key, long Size)> Rows(string connectionString, string sql, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand(sql, conn) { CommandTimeout = 0 };
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            yield return (reader.GetString(0), reader.IsDBNull(1) ? 0 : reader.GetInt64(1));
     }
 
     /// <summary>A read-only, seekable stream of a pattern repeated up to a length.</summary>

@@ -24,7 +24,8 @@ public static class MetadataLoader
         var connections = ReadConnections(root, errors, positions);
         var tables = ReadTables(root, connections, errors, positions);
         var transforms = ReadTransforms(connections, errors);
-        var processIds = tables.Select(t => t.ProcessId).Concat(transforms.Select(t => t.ProcessId)).ToList();
+        var files = FilesFile.ReadFolder(root, connections, errors, positions);
+        var processIds = tables.Select(t => t.ProcessId).Concat(transforms.Select(t => t.ProcessId)).Concat(files.Select(f => f.ProcessId)).ToList();
         var pipelines = ReadPipelines(root, processIds, errors, positions);
         if (errors.Count > 0 || connections is null)
             throw new MetadataException(errors);
@@ -32,6 +33,7 @@ public static class MetadataLoader
         {
             Pipelines = pipelines,
             Transforms = transforms,
+            Files = files,
         };
     }
 

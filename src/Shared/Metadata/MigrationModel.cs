@@ -15,8 +15,13 @@ public sealed record MigrationMetadata(
 
     public Bl.TransformFile? FindTransform(string processId) => Transforms.FirstOrDefault(t => t.ProcessId == processId);
 
-    /// <summary>Every process of the migration, in order: STG tables, then BL transforms.</summary>
-    public IReadOnlyList<string> ProcessIds => [.. Tables.Select(t => t.ProcessId), .. Transforms.Select(t => t.ProcessId)];
+    /// <summary>The files processes (metadata/files/&lt;name&gt;.yaml), one each: files.&lt;name&gt;.</summary>
+    public IReadOnlyList<FilesDefinition> Files { get; init; } = [];
+
+    public FilesDefinition? FindFiles(string processId) => Files.FirstOrDefault(f => f.ProcessId == processId);
+
+    /// <summary>Every process of the migration, in order: STG tables, then BL transforms, then files processes.</summary>
+    public IReadOnlyList<string> ProcessIds => [.. Tables.Select(t => t.ProcessId), .. Transforms.Select(t => t.ProcessId), .. Files.Select(f => f.ProcessId)];
 
     /// <summary>Whether <paramref name="processId"/> names a process of this migration.</summary>
     public bool HasProcess(string processId) => ProcessIds.Contains(processId, StringComparer.Ordinal);

@@ -12,11 +12,12 @@ namespace Ferry.Shared.Storage;
 /// equally valid against Amazon S3. Uploads stream through bounded part buffers (<see cref="S3Upload"/>);
 /// reads stream the GetObject response body.
 /// </summary>
-public sealed class S3ObjectStore : IObjectStore, IDisposable
+public sealed class S3ObjectStore : IObjectStore, IServerSideCopy, IDisposable
 {
     private readonly AmazonS3Client _s3;
     private readonly S3ObjectStoreOptions _options;
     private readonly string _keyPrefix; // "" or "prefix/"
+    private readonly ImmutableCredentials _credentials; // compared, never shown
 
     public S3ObjectStore(S3ObjectStoreOptions options)
     {
@@ -37,7 +38,9 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         };
         // Resolved from the environment now; SecretRef's messages name the variable, never its value.
         var credentials = new BasicAWSCredentials(options.AccessKey.Resolve(), options.SecretKey.Resolve());
+        _credentials = credentials.GetCredentials();
         _s3 = new AmazonS3Client(credentials, config);
+        _s3.BeforeRequestEvent += KeepCopySourceSlashes;
     }
 
     public S3ObjectStoreOptions Options => _options;
@@ -134,7 +137,57 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         }
     }
 
+    /// <summary>S3's limit for a single CopyObject.</summary>
+    public long MaxServerSideCopyBytes => 5L * 1024 * 1024 * 1024;
+
+    public bool CanCopyFrom(IObjectStore source) =>
+        source is S3ObjectStore s
+        && string.Equals(s._options.Endpoint.TrimEnd('/'), _options.Endpoint.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)
+        && s._options.Region == _options.Region
+        && s._credentials.AccessKey == _credentials.AccessKey
+        && s._credentials.SecretKey == _credentials.SecretKey;
+
+    public async Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, CancellationToken ct = default)
+    {
+        if (source is not S3ObjectStore s || !CanCopyFrom(source))
+            throw new InvalidOperationException($"{Describe()}: cannot copy server-side from {source.Describe()} (another endpoint or other credentials)");
+        var request = new CopyObjectRequest
+        {
+            SourceBucket = s._options.Bucket,
+            SourceKey = s.FullKey(sourceKey),
+            DestinationBucket = _options.Bucket,
+            DestinationKey = FullKey(key),
+        };
+        try
+        {
+            await _s3.CopyObjectAsync(request, ct).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey" || (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket"))
+        {
+            throw new ObjectNotFoundException(sourceKey, s.Describe(), e);
+        }
+        catch (AmazonServiceException e)
+        {
+            throw new IOException($"{Describe()}: copy {s.Describe()} {sourceKey} to {key} failed: {Explain(e)}", e);
+        }
+        // The copy response describes the request, not the object: ask for what was written.
+        return await StatAsync(key, ct).ConfigureAwait(false)
+            ?? throw new IOException($"{Describe()}: copy {s.Describe()} {sourceKey} to {key} reported success but the object is not there");
+    }
+
     public void Dispose() => _s3.Dispose();
+
+    /// <summary>
+    /// SDK v4 sends CopyObject's source as <c>bucket%2Fkey%2Fpath</c>. S3 and OCI decode it either way, but some
+    /// S3-compatible servers (s3rver among them) split bucket from key before decoding %2F; a plain '/' suits all.
+    /// Runs before signing, so the signature covers the header as sent.
+    /// </summary>
+    private static void KeepCopySourceSlashes(object sender, RequestEventArgs e)
+    {
+        const string header = "x-amz-copy-source";
+        if (e is WebServiceRequestEventArgs w && w.Headers.TryGetValue(header, out var value) && value.Contains("%2F", StringComparison.OrdinalIgnoreCase))
+            w.Headers[header] = value.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+    }
 
     private string FullKey(string key) => _keyPrefix + ObjectKey.Validate(key);
 

@@ -118,10 +118,15 @@ internal static partial class ConnectionsFile
         return new PgConnection(name, host, port.Value, database, user, password, sslMode, maxExtracts, stgSchema);
     }
 
-    private static ObjectStoreConfig? ReadObjectStore(string root, YMapping map, string file, ICollection<MetadataError> errors)
+    /// <summary>
+    /// An object store mapping: connections.yaml's object_store, and the source_store / target_store of a
+    /// files process (<paramref name="section"/> names it in messages; their prefix and env default to none).
+    /// </summary>
+    internal static ObjectStoreConfig? ReadObjectStore(string root, YMapping map, string file, ICollection<MetadataError> errors,
+        string section = "object_store", string defaultPrefix = "ferry", string defaultEnv = "prod")
     {
         var before = errors.Count;
-        var f = new MappingFields(map, file, errors, "object_store", StoreKeys);
+        var f = new MappingFields(map, file, errors, section, StoreKeys);
         ObjectStoreKind? kind = null;
         if (f.String("kind", required: true) is { } k)
         {
@@ -130,14 +135,14 @@ internal static partial class ConnectionsFile
                 f.Error(f.Node("kind")!.Start, $"invalid object store kind '{k}' (expected filesystem or s3; OCI Object Storage is s3)");
         }
 
-        var prefix = PathSegment(f, "prefix") ?? "ferry";
-        var env = PathSegment(f, "env") ?? "prod";
+        var prefix = PathSegment(f, "prefix") ?? defaultPrefix;
+        var env = PathSegment(f, "env") ?? defaultEnv;
         if (kind is null) return null;
 
         var notHere = kind == ObjectStoreKind.Filesystem ? S3Only : FilesystemOnly;
         foreach (var key in notHere)
             if (f.KeyPosition(key) is { } at)
-                f.Error(at, $"'object_store.{key}' applies only to kind {(kind == ObjectStoreKind.Filesystem ? "s3" : "filesystem")}");
+                f.Error(at, $"'{f.Name(key)}' applies only to kind {(kind == ObjectStoreKind.Filesystem ? "s3" : "filesystem")}");
 
         if (kind == ObjectStoreKind.Filesystem)
         {
@@ -152,11 +157,11 @@ internal static partial class ConnectionsFile
         var region = f.ExpandedString("region");
         var endpoint = f.ExpandedString("endpoint");
         if (endpoint is not null && !(Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
-            f.Error(f.Node("endpoint")!.Start, $"'object_store.endpoint' must be an http(s) URL, found '{endpoint}'");
+            f.Error(f.Node("endpoint")!.Start, $"'{f.Name("endpoint")}' must be an http(s) URL, found '{endpoint}'");
         var accessKey = f.Secret("access_key", "S3_ACCESS_KEY");
         var secretKey = f.Secret("secret_key", "S3_SECRET_KEY");
         if (f.Has("access_key") != f.Has("secret_key"))
-            f.Error(f.KeyPosition("access_key") ?? f.KeyPosition("secret_key") ?? f.Start, "'object_store.access_key' and 'object_store.secret_key' go together: give both or neither");
+            f.Error(f.KeyPosition("access_key") ?? f.KeyPosition("secret_key") ?? f.Start, $"'{f.Name("access_key")}' and '{f.Name("secret_key")}' go together: give both or neither");
         if (errors.Count != before || bucket is null) return null;
         return new ObjectStoreConfig(ObjectStoreKind.S3, Endpoint: endpoint, Region: region, Bucket: bucket,
             AccessKey: accessKey, SecretKey: secretKey, Prefix: prefix, Env: env);
@@ -167,7 +172,7 @@ internal static partial class ConnectionsFile
         var value = f.ExpandedString(key);
         if (value is not null && (value.StartsWith('/') || value.EndsWith('/') || value.Contains("//")))
         {
-            f.Error(f.Node(key)!.Start, $"'object_store.{key}' must not start or end with '/', found '{value}'");
+            f.Error(f.Node(key)!.Start, $"'{f.Name(key)}' must not start or end with '/', found '{value}'");
             return null;
         }
         return value;
