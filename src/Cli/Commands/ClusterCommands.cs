@@ -322,6 +322,16 @@ public static class ClusterCommands
         {
             // A failed run's counts say nothing about STG (its merge never committed): only its error and duration are shown.
             var r = p.Result is { Succeeded: true } ok ? ok : null;
+            if (p.Result?.Files is { } files)
+            {
+                // A files run: copied (new in the target) in "inserted", already there in "unchanged", failed in "error".
+                ins += files.Copied; same += files.Skipped;
+                table.AddRow(Cell(p.ProcessId), Cell((p.Group + 1).ToString()), StateMarkup(p.State),
+                    Cell(N(files.Copied)), Cell(""), Cell(""), Cell(N(files.Skipped)), Cell(""),
+                    Cell(Took(p.Result.FinishedAt - p.Result.StartedAt)), Cell(p.RunId ?? ""),
+                    p.Result.Error is { } fileError ? new Markup($"[red]{Markup.Escape(OneLine(fileError))}[/]") : Cell(""));
+                continue;
+            }
             if (r is not null)
             {
                 ins += r.Counts.Inserted; upd += r.Counts.Updated; del += r.Counts.Deleted; same += r.Counts.Unchanged; rows += r.RowsExtracted;

@@ -59,6 +59,11 @@ public static class DemoCommand
 
         var metadata = MetadataLoader.Load(metadataDir);
         var tables = metadata.Tables;
+        if (metadata.Files.Count > 0)
+        {
+            var created = await DemoFiles.CreateSourceObjectsAsync(metadata, ct);
+            AnsiConsole.MarkupLine($"  {created:N0} attachment objects in the source buckets under {Markup.Escape(embedded.BucketsDirectory)}");
+        }
 
         // The demo goes through the cluster like any real run: a standalone node (coordinator and worker
         // roles) in this process, driven through its HTTP API with the same client as `ferry run`.
@@ -73,16 +78,22 @@ public static class DemoCommand
         await WaitUntilUpAsync(client, ct);
         AnsiConsole.MarkupLine($"  node up on 127.0.0.1:{selfPort}, API on 127.0.0.1:{api.Port}");
 
-        // STG first, then the business layer level by level (one group of patterns: the runner orders BL after the rest).
-        string[] everything = metadata.Transforms.Count > 0 ? ["stg.*", "bl.*"] : ["stg.*"];
-        AnsiConsole.MarkupLine("[bold]Day 1: bulk load into STG, then the business layer[/]");
+        // STG and the attachments first, then the business layer level by level (one group of patterns: the
+        // runner orders BL after the rest).
+        string[] everything = [
+            "stg.*",
+            .. metadata.Files.Count > 0 ? new[] { "files.*" } : [],
+            .. metadata.Transforms.Count > 0 ? new[] { "bl.*" } : [],
+        ];
+        AnsiConsole.MarkupLine("[bold]Day 1: bulk load into STG and copy the attachments, then the business layer[/]");
         var bulk = await ClusterCommands.RunOnClusterAsync(client, everything, RunMode.Bulk, null, wait: true, ct);
 
         var mutation = await DemoSources.MutateAsync(qvp, svp, asOf: null, ct);
+        var newObjects = metadata.Files.Count > 0 ? await DemoFiles.CreateSourceObjectsAsync(metadata, ct) : 0;
         AnsiConsole.MarkupLine($"One day later in the sources: {mutation.Inserted:N0} rows inserted, {mutation.Updated:N0} updated, " +
-            $"{mutation.SoftDeleted:N0} soft-deleted, {mutation.HardDeleted:N0} hard-deleted");
+            $"{mutation.SoftDeleted:N0} soft-deleted, {mutation.HardDeleted:N0} hard-deleted, {newObjects:N0} new attachment objects");
 
-        AnsiConsole.MarkupLine("[bold]Day 2: incremental load into STG, then the business layer[/]");
+        AnsiConsole.MarkupLine("[bold]Day 2: incremental load into STG and copy of new attachments, then the business layer[/]");
         var incremental = await ClusterCommands.RunOnClusterAsync(client, everything, RunMode.Incremental, null, wait: true, ct);
 
         var rebuild = 0;
@@ -97,10 +108,14 @@ public static class DemoCommand
         await node.StopAsync(CancellationToken.None);
 
         var mismatches = await CompareAsync(metadata, ct);
+        mismatches.AddRange(await CompareFilesAsync(metadata, ct));
         if (mismatches.Count == 0)
             AnsiConsole.MarkupLine($"[green]STG matches the sources[/]: live rows of all {tables.Count} tables equal their source tables' live rows.");
         foreach (var m in mismatches)
             AnsiConsole.MarkupLine($"[red]mismatch[/] {Markup.Escape(m)}");
+        if (metadata.Files.Count > 0 && mismatches.Count == 0)
+            AnsiConsole.MarkupLine($"[green]Every live attachment is copied and verified[/] ({string.Join(", ", metadata.Files.Select(f => f.ProcessId))}): " +
+                $"size and MD5 checked, recorded in {metadata.Target.StgSchema}.file_copies.");
         if (metadata.Transforms.Count > 0)
         {
             if (incremental == 0 && rebuild == 0 && blDrift.Count == 0)
@@ -109,6 +124,11 @@ public static class DemoCommand
                 AnsiConsole.MarkupLine($"[red]drift[/] {Markup.Escape(d)}");
             var counts = await DemoTarget.CountAsync(metadata.Target.ToConnectionString("ferry demo"), ct);
             AnsiConsole.MarkupLine("UniPACC now holds: " + string.Join(", ", counts.Select(c => $"{c.Table} {c.Rows:N0}")));
+            if (counts.Any(c => c.Table == "attachments"))
+            {
+                var located = await CountAsync(metadata.Target.ToConnectionString("ferry demo"), "SELECT count(*) FROM unipacc.attachments WHERE target_key IS NOT NULL", ct);
+                AnsiConsole.MarkupLine($"  {located:N0} of {counts.Single(c => c.Table == "attachments").Rows:N0} attachments point at their copy in the unified bucket (target_key).");
+            }
         }
 
         AnsiConsole.MarkupLine($"Done in {clock.Elapsed.TotalSeconds:0.0} s. Extracts are kept in {Markup.Escape(objects)} (replay them with `ferry replay`).");
@@ -168,6 +188,42 @@ public static class DemoCommand
             if (source != stg) problems.Add($"{t.ProcessId}: source has {source:N0} live rows, STG {stg:N0}");
         }
         return problems;
+    }
+
+    /// <summary>Every live row of each files process's listing table has a verified copy recorded in STG, and its object is in the target store.</summary>
+    private static async Task<List<string>> CompareFilesAsync(MigrationMetadata metadata, CancellationToken ct)
+    {
+        var problems = new List<string>();
+        var projectFolder = Path.GetDirectoryName(Path.GetFullPath(metadata.Root));
+        foreach (var f in metadata.Files)
+        {
+            var live = f.DeletedColumn is { } d ? $" WHERE {SqlText.Ident(d)} IS NULL" : "";
+            var listed = await KeysAsync(metadata.Sources[f.Source].ToConnectionString(),
+                $"SELECT {SqlText.Ident(f.KeyColumn)}::text, NULL::text FROM {SqlText.Qualified(f.Schema, f.Table)}{live}", null, ct);
+            var copied = await KeysAsync(metadata.Target.ToConnectionString(),
+                $"SELECT source_key, target_key FROM {SqlText.Qualified(metadata.Target.StgSchema, "file_copies")} WHERE process_id = $1 AND status = 'copied'", f.ProcessId, ct);
+            var missing = listed.Keys.Where(k => !copied.ContainsKey(k)).ToList();
+            if (missing.Count > 0)
+                problems.Add($"{f.ProcessId}: {missing.Count:N0} of {listed.Count:N0} live files have no verified copy, e.g. {missing[0]} (ferry files failures --process {f.ProcessId})");
+            var target = ObjectStoreFactory.Create(f.TargetStore, projectFolder);
+            foreach (var key in listed.Keys.Where(copied.ContainsKey))
+                if (await target.StatAsync(copied[key]!, ct) is null)
+                    problems.Add($"{f.ProcessId}: {key} is recorded as copied to {copied[key]}, which is not in the target store");
+        }
+        return problems;
+    }
+
+    private static async Task<Dictionary<string, string?>> KeysAsync(string connectionString, string sql, string? parameter, CancellationToken ct)
+    {
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        if (parameter is not null) cmd.Parameters.AddWithValue(parameter);
+        var keys = new Dictionary<string, string?>(StringComparer.Ordinal);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+            if (!r.IsDBNull(0)) keys[r.GetString(0)] = r.IsDBNull(1) ? null : r.GetString(1);
+        return keys;
     }
 
     private static async Task<long> CountAsync(string connectionString, string sql, CancellationToken ct)

@@ -58,6 +58,7 @@ public static class NodeCommands
                 {
                     await Demo.DemoSources.CreateAsync(embedded.ConnectionString("qvp"), embedded.ConnectionString("svp"), scale, ct);
                     await Demo.DemoTarget.ApplySchemaAsync(embedded.ConnectionString("unipacc"), ct);
+                    await Demo.DemoFiles.CreateSourceObjectsAsync(MetadataLoader.Load(CommonOptions.MetadataDirectory(r.GetValue(metadataOption))), ct);
                     Console.WriteLine($"ferry: demo sources created in the embedded qvp and svp databases (scale {scale})");
                 }
             }

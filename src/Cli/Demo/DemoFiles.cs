@@ -63,6 +63,22 @@ public static class DemoFiles
     }
 
     /// <summary>
+    /// For every files process of the migration, the objects its source rows list (see
+    /// <see cref="CreateSourceObjectsAsync"/>): what the source applications would have in their buckets.
+    /// </summary>
+    public static async Task<long> CreateSourceObjectsAsync(MigrationMetadata metadata, CancellationToken ct)
+    {
+        var projectFolder = Path.GetDirectoryName(Path.GetFullPath(metadata.Root));
+        long created = 0;
+        foreach (var files in metadata.Files)
+        {
+            var store = ObjectStoreFactory.Create(files.SourceStore, projectFolder);
+            created += (await CreateSourceObjectsAsync(metadata.Sources[files.Source].ToConnectionString("ferry demo"), files, store, ct)).Created;
+        }
+        return created;
+    }
+
+    /// <summary>
     /// Creates, in <paramref name="store"/> (a files process's source store), the object of every row of its listing
     /// table whose object is absent, under the row's key and with the bytes the row's size and checksum describe
     /// (<see cref="OpenContent"/>, the same bytes as sql/demo's pg_temp.file_content). Soft-deleted rows get theirs

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Storage;
+using Ferry.Worker.Files;
 using Ferry.Worker.Stg;
 
 namespace Ferry.Worker.Processes;
@@ -28,6 +29,9 @@ public sealed class ProcessServices(MigrationMetadata metadata, IObjectStore sto
     public StgProcess Stg { get; } = new(metadata, store) { MaxAttempts = 1 };
 
     public RunHistory History { get; } = history;
+
+    /// <summary>The files processes' copy engine (source buckets to the unified bucket, recorded in STG).</summary>
+    public FilesProcess Files { get; } = new(metadata);
 
     /// <summary>Where a finished run is reported (the pipeline runner's singleton proxy); Nobody when there is none.</summary>
     public IActorRef RunFinishedListener { get; set; } = ActorRefs.Nobody;

@@ -4,6 +4,7 @@ using Ferry.Shared.Bl;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 using Ferry.Worker.Bl;
+using Ferry.Worker.Files;
 using Ferry.Worker.Stg;
 using Npgsql;
 
@@ -76,6 +77,17 @@ public sealed class StepActor : ReceiveActor
         _cts.Dispose();
     }
 
+    /// <summary>"3 of 120 files failed (…): key: error; …" with the first few failures; `ferry files failures` lists them all.</summary>
+    private string FilesFailed(FilesRunResult result)
+    {
+        const int shown = 3;
+        var c = result.Counts;
+        var first = string.Join("; ", result.Failures.Take(shown).Select(f => $"{f.SourceKey}: {f.Error}"));
+        var more = c.Failed > shown ? $"; and {c.Failed - shown:N0} more" : "";
+        return $"{c.Failed:N0} of {c.Total:N0} files failed ({c.Copied:N0} copied, {c.Skipped:N0} already there; " +
+               $"ferry files failures --process {_processId}): {first}{more}";
+    }
+
     /// <summary>
     /// A transform that the database refused for what it says (syntax, unknown column, constraint) or that
     /// does not fit its target fails the same way on every attempt: no retry. Lost connections,
@@ -107,6 +119,16 @@ public sealed class StepActor : ReceiveActor
             var counts = await Transformer.RunAsync(transform, _services.TargetConnectionString, _run.RunId, ct,
                 _run.Mode == RunMode.Bulk ? TransformMode.Full : null);
             return new RunSucceeded(_run.RunId, counts, DateTimeOffset.UtcNow);
+        }
+        if (_run.Step == ProcessStep.Copying)
+        {
+            var files = _services.Metadata.FindFiles(_processId)
+                ?? throw new InvalidOperationException($"{_processId} is not a files process in this worker's metadata");
+            var result = await _services.Files.RunAsync(files, _run.Mode, _run.RunId, progress, ct);
+            if (result.Counts.Failed == 0)
+                return new RunSucceeded(_run.RunId, MergeCounts.Zero, DateTimeOffset.UtcNow, result.Counts);
+            // The other files are copied and recorded; the failed ones are retried by the next run, whatever their age.
+            return new RunFailed(_run.RunId, FilesFailed(result), DateTimeOffset.UtcNow, result.Counts);
         }
         var table = _services.Metadata.FindTable(_processId)
             ?? throw new InvalidOperationException($"{_processId} is not in this worker's metadata");

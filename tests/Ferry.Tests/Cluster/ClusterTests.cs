@@ -66,17 +66,19 @@ public class ClusterTests
         var w1 = cluster.StartWorker(1);
         await cluster.WaitForMembersAsync(coordinator, w0, w1);
 
-        var bulk = await cluster.RunAsync(["stg.*", "bl.*"], RunMode.Bulk, RunTimeout);
+        var bulk = await cluster.RunAsync(["stg.*", "files.*", "bl.*"], RunMode.Bulk, RunTimeout);
 
         Assert.True(bulk.State == PipelineRunState.Succeeded, $"{bulk.State}: {string.Join("; ", bulk.Processes.Where(p => p.Error is not null).Select(p => p.Error))}\n{cluster.Logs()}");
         var metadata = Ferry.Shared.Metadata.MetadataLoader.Load(cluster.MetadataDirectory);
-        Assert.Equal(18 + metadata.Transforms.Count, bulk.Processes.Count);
+        Assert.Equal(18 + metadata.Files.Count + metadata.Transforms.Count, bulk.Processes.Count);
         Assert.All(bulk.Processes, p => Assert.Equal(ProcessRunState.Succeeded, p.State));
         // Every BL process ran after every STG process (a later group), parents before children.
         Assert.True(bulk.Processes.Where(p => p.ProcessId.StartsWith("bl.")).Min(p => p.Group) > bulk.Processes.Where(p => p.ProcessId.StartsWith("stg.")).Max(p => p.Group));
         Assert.True(bulk.Processes.Single(p => p.ProcessId == "bl.unipacc.users").Group > bulk.Processes.Single(p => p.ProcessId == "bl.unipacc.organisations").Group);
         await AssertStgMatchesSourcesAsync(cluster);
         Assert.True(await StgTestBed.ScalarAsync<long>(cluster.TargetConnectionString, "SELECT count(*) FROM unipacc.verification_requests") > 0);
+        Assert.All(bulk.Processes.Where(p => p.ProcessId.StartsWith("files.")), p => Assert.True(p.Result!.Files is { Copied: > 0, Failed: 0 }, $"{p.ProcessId}: {p.Result.Files}"));
+        Assert.Equal(0L, await StgTestBed.ScalarAsync<long>(cluster.TargetConnectionString, "SELECT count(*) FROM unipacc.attachments WHERE target_key IS NULL"));
         var sharding = await cluster.Api.GetShardingAsync(CancellationToken.None);
         var nodesWithShards = sharding.Regions.SelectMany(r => r.Nodes).Where(n => n.Shards > 0).Select(n => n.Address).ToHashSet();
         Assert.Equal(new HashSet<string> { w0.Address, w1.Address }, nodesWithShards);
@@ -95,7 +97,8 @@ public class ClusterTests
 
         // The rebalanced cluster keeps working: one day later, an incremental run.
         await Ferry.Cli.Demo.DemoSources.MutateAsync(cluster.QvpConnectionString, cluster.SvpConnectionString);
-        var incremental = await cluster.RunAsync(["stg.*", "bl.*"], RunMode.Incremental, RunTimeout);
+        await cluster.CreateSourceObjectsAsync();
+        var incremental = await cluster.RunAsync(["stg.*", "files.*", "bl.*"], RunMode.Incremental, RunTimeout);
         Assert.Equal(PipelineRunState.Succeeded, incremental.State);
         await AssertStgMatchesSourcesAsync(cluster);
 

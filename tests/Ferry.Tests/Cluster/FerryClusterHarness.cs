@@ -69,6 +69,7 @@ public sealed class FerryClusterHarness : IAsyncDisposable
         {
             ["FERRY_API_TOKEN"] = token,
             ["FERRY_OBJECTS"] = Path.Combine(root, "objects"),
+            ["FERRY_FILES"] = Path.Combine(root, "buckets"),
             ["FERRY_METADATA"] = metadata,
         };
         foreach (var (prefix, cs) in new[] { ("QVP", qvp), ("SVP", svp), ("TARGET", target) })
@@ -81,7 +82,7 @@ public sealed class FerryClusterHarness : IAsyncDisposable
             env[$"{prefix}_DATABASE"] = b.Database!;
         }
         var apiPort = LocalPostgres.FreeLoopbackPort();
-        return new FerryClusterHarness(root, env)
+        var harness = new FerryClusterHarness(root, env)
         {
             QvpConnectionString = qvp,
             SvpConnectionString = svp,
@@ -92,6 +93,17 @@ public sealed class FerryClusterHarness : IAsyncDisposable
             WorkerPorts = [LocalPostgres.FreeLoopbackPort(), LocalPostgres.FreeLoopbackPort(), LocalPostgres.FreeLoopbackPort()],
             Api = new FerryApiClient(new Uri($"http://127.0.0.1:{apiPort}"), token),
         };
+        await harness.CreateSourceObjectsAsync();
+        return harness;
+    }
+
+    /// <summary>The attachments the demo rows list, in the source buckets the files processes read (&lt;root&gt;/buckets/&lt;name&gt;); only missing ones are created.</summary>
+    public async Task CreateSourceObjectsAsync()
+    {
+        var buckets = Path.Combine(Path.GetDirectoryName(MetadataDirectory)!, "buckets");
+        foreach (var files in Ferry.Shared.Metadata.MetadataLoader.Load(MetadataDirectory).Files)
+            await Ferry.Cli.Demo.DemoFiles.CreateSourceObjectsAsync(files.Source == "qvp" ? QvpConnectionString : SvpConnectionString, files,
+                Ferry.Shared.Storage.ObjectStoreFactory.Create(files.SourceStore with { Path = Path.Combine(buckets, files.Name) }), CancellationToken.None);
     }
 
     public Node StartCoordinator() =>

@@ -13,8 +13,10 @@ public class DemoCommandTests
             Assert.True(result.ExitCode == 0, result.Output);
             Assert.Contains("Day 1: bulk load into STG", result.Output);
             Assert.Contains("Day 2: incremental load into STG", result.Output);
-            Assert.Contains("(stg.* bl.*, bulk): succeeded", result.Output);
-            Assert.Contains("(stg.* bl.*, incremental): succeeded", result.Output);
+            Assert.Contains("(stg.* files.* bl.*, bulk): succeeded", result.Output);
+            Assert.Contains("(stg.* files.* bl.*, incremental): succeeded", result.Output);
+            Assert.Contains("Every live attachment is copied and verified", result.Output);
+            Assert.Matches(@"([\d,]+) of \1 attachments point at their copy in the unified bucket", result.Output);
             Assert.Contains("STG matches the sources", result.Output);
             // The business layer: built after STG, incremental equal to a full rebuild, counts printed.
             Assert.Contains("(bl.*, bulk): succeeded", result.Output);
@@ -22,6 +24,9 @@ public class DemoCommandTests
             Assert.Matches(@"UniPACC now holds: organisations [1-9][\d,]*, users [1-9][\d,]*, verification_requests [1-9]", result.Output);
             // The extracts are kept, with their manifests, for replay.
             Assert.NotEmpty(Directory.GetFiles(Path.Combine(home, "objects"), "manifest.json", SearchOption.AllDirectories));
+            // The attachments are in the unified bucket, under each system's prefix.
+            Assert.NotEmpty(Directory.GetFiles(Path.Combine(home, "buckets", "unipacc", "qvp"), "*", SearchOption.AllDirectories));
+            Assert.NotEmpty(Directory.GetFiles(Path.Combine(home, "buckets", "unipacc", "svp"), "*", SearchOption.AllDirectories));
         }
         finally
         {
