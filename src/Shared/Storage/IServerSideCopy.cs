@@ -13,8 +13,10 @@ public interface IServerSideCopy
     bool CanCopyFrom(IObjectStore source);
 
     /// <summary>
-    /// Copies <paramref name="sourceKey"/> of <paramref name="source"/> to <paramref name="key"/> in this store and returns what
-    /// the server says it wrote. Throws <see cref="ObjectNotFoundException"/> when the source object does not exist.
+    /// Copies <paramref name="sourceKey"/> of <paramref name="source"/> to <paramref name="key"/> in this store and returns the
+    /// ETag the server gives the copy (S3: the MD5 of a single-part object), without asking for anything else: a caller
+    /// that needs the size asks <see cref="IObjectStore.StatAsync"/>. Throws <see cref="ObjectNotFoundException"/> when
+    /// the source object does not exist.
     /// </summary>
-    Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, CancellationToken ct = default);
+    Task<string?> CopyFromAsync(IObjectStore source, string sourceKey, string key, CancellationToken ct = default);
 }

@@ -147,7 +147,7 @@ public sealed class S3ObjectStore : IObjectStore, IServerSideCopy, IDisposable
         && s._credentials.AccessKey == _credentials.AccessKey
         && s._credentials.SecretKey == _credentials.SecretKey;
 
-    public async Task<ObjectInfo> CopyFromAsync(IObjectStore source, string sourceKey, string key, CancellationToken ct = default)
+    public async Task<string?> CopyFromAsync(IObjectStore source, string sourceKey, string key, CancellationToken ct = default)
     {
         if (source is not S3ObjectStore s || !CanCopyFrom(source))
             throw new InvalidOperationException($"{Describe()}: cannot copy server-side from {source.Describe()} (another endpoint or other credentials)");
@@ -160,7 +160,8 @@ public sealed class S3ObjectStore : IObjectStore, IServerSideCopy, IDisposable
         };
         try
         {
-            await _s3.CopyObjectAsync(request, ct).ConfigureAwait(false);
+            var response = await _s3.CopyObjectAsync(request, ct).ConfigureAwait(false);
+            return response.ETag;
         }
         catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey" || (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket"))
         {
@@ -170,9 +171,6 @@ public sealed class S3ObjectStore : IObjectStore, IServerSideCopy, IDisposable
         {
             throw new IOException($"{Describe()}: copy {s.Describe()} {sourceKey} to {key} failed: {Explain(e)}", e);
         }
-        // The copy response describes the request, not the object: ask for what was written.
-        return await StatAsync(key, ct).ConfigureAwait(false)
-            ?? throw new IOException($"{Describe()}: copy {s.Describe()} {sourceKey} to {key} reported success but the object is not there");
     }
 
     public void Dispose() => _s3.Dispose();

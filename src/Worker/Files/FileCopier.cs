@@ -95,10 +95,10 @@ internal sealed class FileCopier(FilesDefinition files, IObjectStore source, IOb
 
     private async Task<(long Size, string Checksum)> CopyServerSideAsync(ListedFile file, string targetKey, string? expected, CancellationToken ct)
     {
-        ObjectInfo info;
+        string? etag;
         try
         {
-            info = await _serverSide!.CopyFromAsync(source, file.SourceKey, targetKey, ct);
+            etag = await _serverSide!.CopyFromAsync(source, file.SourceKey, targetKey, ct);
         }
         catch (Exception e) when (e is not (ObjectNotFoundException or OperationCanceledException or ArgumentException))
         {
@@ -106,6 +106,16 @@ internal sealed class FileCopier(FilesDefinition files, IObjectStore source, IOb
         }
         try
         {
+            // The copy's ETag is its MD5 (single part): equal to the listing's MD5, the copy holds exactly the bytes the
+            // source application recorded, so its size is theirs too, and no second request is needed.
+            if (expected is not null && file.SizeBytes is { } listedSize && FileChecksum.FromETag(etag) is { } copiedMd5)
+            {
+                if (copiedMd5 != expected)
+                    throw new VerificationException($"checksum mismatch: {files.ListingTable} says {expected}, the copy has {copiedMd5}");
+                return (listedSize, copiedMd5);
+            }
+            var info = await target.StatAsync(targetKey, ct)
+                ?? throw new TargetException(new IOException($"the copy of {file.SourceKey} to {targetKey} reported success but the object is not there"));
             if (file.SizeBytes is { } size && info.Size != size)
                 throw new VerificationException($"size mismatch: {files.ListingTable} says {size:N0} bytes, the copy has {info.Size:N0}");
             // A single-part ETag is the MD5; otherwise read the copy back (streamed) to hash it.
