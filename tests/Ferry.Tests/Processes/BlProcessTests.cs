@@ -13,15 +13,7 @@ namespace Ferry.Tests.Processes;
 /// <summary>BL processes as entities on a real PostgreSQL: Idle → Transforming → Idle, one process's SQL error failing only it.</summary>
 public class BlProcessTests() : TestKit(Config)
 {
-    private static readonly Config Config = ConfigurationFactory.ParseString("""
-        akka.loglevel = INFO
-        akka.actor.serializers.ferry = "Ferry.Shared.Serialization.FerrySerializer, Ferry.Shared"
-        akka.actor.serialization-bindings { "Ferry.Shared.Serialization.IFerryMessage, Ferry.Shared" = ferry }
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.local"
-        akka.persistence.snapshot-store.local.dir = "/tmp/ferry-test-snapshots"
-        ferry.process { max-retries = 3, min-backoff = 2s, max-backoff = 4s }
-        """);
+    private static readonly Config Config = EntityTesting.Config("max-retries = 3, min-backoff = 2s, max-backoff = 4s");
 
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
 
@@ -59,20 +51,6 @@ public class BlProcessTests() : TestKit(Config)
     private IActorRef Entity(string processId, ProcessServices services) =>
         Sys.ActorOf(Props.Create(() => new ProcessActor(processId, services)), $"p-{Guid.NewGuid():N}");
 
-    private static async Task<ProcessStatus> RunToEndAsync(IActorRef entity, string processId, RunMode mode)
-    {
-        var accepted = await entity.Ask<RunAccepted>(new StartRun(processId, mode), Long);
-        var deadline = DateTime.UtcNow + Long;
-        while (DateTime.UtcNow < deadline)
-        {
-            var status = await entity.Ask<ProcessStatus>(new GetProcessStatus(processId), TimeSpan.FromSeconds(5));
-            if (status.Step == ProcessStep.Idle && (status.LastSuccess?.RunId == accepted.RunId || status.LastFailure?.RunId == accepted.RunId))
-                return status;
-            await Task.Delay(50);
-        }
-        throw new TimeoutException($"{processId} did not finish its run");
-    }
-
     [Fact]
     public async Task A_BL_process_transforms_merges_only_changes_and_propagates_deletes_run_after_run()
     {
@@ -80,16 +58,16 @@ public class BlProcessTests() : TestKit(Config)
         await using var _ = bed;
         var entity = Entity("bl.bl.people", services);
 
-        var first = await RunToEndAsync(entity, "bl.bl.people", RunMode.Incremental);
+        var first = await EntityTesting.RunToEndAsync(entity, "bl.bl.people", RunMode.Incremental, Long);
         Assert.Equal(new MergeCounts(50, 0, 0, 0), first.LastSuccess!.Counts);
 
         await bed.ExecTargetAsync("UPDATE stg.src_people SET name = 'renamed', stg_updated_at = now() WHERE id = 7; " +
                                   "UPDATE stg.src_people SET stg_deleted_at = now(), stg_updated_at = now() WHERE id = 9");
-        var second = await RunToEndAsync(entity, "bl.bl.people", RunMode.Incremental);
+        var second = await EntityTesting.RunToEndAsync(entity, "bl.bl.people", RunMode.Incremental, Long);
         Assert.Equal(new MergeCounts(0, 1, 1, 0), second.LastSuccess!.Counts);
 
         // A bulk run of a BL process is a full rebuild: everything read again, nothing to change.
-        var rebuild = await RunToEndAsync(entity, "bl.bl.people", RunMode.Bulk);
+        var rebuild = await EntityTesting.RunToEndAsync(entity, "bl.bl.people", RunMode.Bulk, Long);
         Assert.Equal(new MergeCounts(0, 0, 0, 49), rebuild.LastSuccess!.Counts);
 
         Assert.Equal("RENAMED", await StgTestBed.ScalarAsync<string>(bed.TargetConnectionString, "SELECT name FROM bl.people WHERE id = 7"));
@@ -107,8 +85,8 @@ public class BlProcessTests() : TestKit(Config)
         var pets = Entity("bl.bl.pets", services);
         var people = Entity("bl.bl.people", services);
 
-        var petsRun = RunToEndAsync(pets, "bl.bl.pets", RunMode.Incremental);
-        var peopleRun = RunToEndAsync(people, "bl.bl.people", RunMode.Incremental);
+        var petsRun = EntityTesting.RunToEndAsync(pets, "bl.bl.pets", RunMode.Incremental, Long);
+        var peopleRun = EntityTesting.RunToEndAsync(people, "bl.bl.people", RunMode.Incremental, Long);
         var failed = await petsRun;
         var succeeded = await peopleRun;
 

@@ -12,32 +12,10 @@ namespace Ferry.Tests.Processes;
 /// <summary>A files process as an entity (Idle → Copying → Idle) on real PostgreSQL and filesystem buckets.</summary>
 public class FilesProcessEntityTests() : TestKit(Config)
 {
-    private static readonly Config Config = ConfigurationFactory.ParseString("""
-        akka.loglevel = INFO
-        akka.actor.serializers.ferry = "Ferry.Shared.Serialization.FerrySerializer, Ferry.Shared"
-        akka.actor.serialization-bindings { "Ferry.Shared.Serialization.IFerryMessage, Ferry.Shared" = ferry }
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.local"
-        akka.persistence.snapshot-store.local.dir = "/tmp/ferry-test-snapshots"
-        ferry.process { max-retries = 2, min-backoff = 100ms, max-backoff = 400ms }
-        """);
+    private static readonly Config Config = EntityTesting.Config();
 
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Old = TimeSpan.FromDays(30);
-
-    private static async Task<ProcessStatus> RunToEndAsync(IActorRef entity, string processId, RunMode mode)
-    {
-        var accepted = await entity.Ask<RunAccepted>(new StartRun(processId, mode), Long);
-        var deadline = DateTime.UtcNow + Long;
-        while (DateTime.UtcNow < deadline)
-        {
-            var status = await entity.Ask<ProcessStatus>(new GetProcessStatus(processId), TimeSpan.FromSeconds(5));
-            if (status.Step == ProcessStep.Idle && (status.LastSuccess?.RunId == accepted.RunId || status.LastFailure?.RunId == accepted.RunId))
-                return status;
-            await Task.Delay(50);
-        }
-        throw new TimeoutException($"{processId} did not finish its run");
-    }
 
     [Fact]
     public async Task A_run_with_a_missing_object_fails_with_counts_and_the_file_and_the_next_run_copies_it_once_it_is_there()
@@ -51,7 +29,7 @@ public class FilesProcessEntityTests() : TestKit(Config)
         var late = await bed.AddFileAsync("docs/late.pdf", 777, Old, store: null);
         var entity = Sys.ActorOf(Props.Create(() => new ProcessActor(files.ProcessId, services)));
 
-        var first = await RunToEndAsync(entity, files.ProcessId, RunMode.Bulk);
+        var first = await EntityTesting.RunToEndAsync(entity, files.ProcessId, RunMode.Bulk, Long);
 
         Assert.Null(first.LastSuccess);
         Assert.Equal(new FileCopyCounts(6, 0, 1), first.LastFailure!.Files);
@@ -67,7 +45,7 @@ public class FilesProcessEntityTests() : TestKit(Config)
             await upload.Stream.WriteAsync(late);
             await upload.CompleteAsync();
         }
-        var second = await RunToEndAsync(entity, files.ProcessId, RunMode.Incremental);
+        var second = await EntityTesting.RunToEndAsync(entity, files.ProcessId, RunMode.Incremental, Long);
 
         Assert.Equal(new FileCopyCounts(1, 0, 0), second.LastSuccess!.Files);
         await FilesTestBed.AssertHoldsAsync(bed.Store(files.TargetStore), "qvp/docs/late.pdf", late);

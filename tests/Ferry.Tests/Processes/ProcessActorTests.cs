@@ -13,15 +13,7 @@ namespace Ferry.Tests.Processes;
 
 public class ProcessActorTests() : TestKit(Config)
 {
-    private static readonly Config Config = ConfigurationFactory.ParseString("""
-        akka.loglevel = INFO
-        akka.actor.serializers.ferry = "Ferry.Shared.Serialization.FerrySerializer, Ferry.Shared"
-        akka.actor.serialization-bindings { "Ferry.Shared.Serialization.IFerryMessage, Ferry.Shared" = ferry }
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.local"
-        akka.persistence.snapshot-store.local.dir = "/tmp/ferry-test-snapshots"
-        ferry.process { max-retries = 2, min-backoff = 100ms, max-backoff = 400ms }
-        """);
+    private static readonly Config Config = EntityTesting.Config();
 
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(20);
 
