@@ -254,7 +254,9 @@ public static class ClusterCommands
             if (withPipeline) cells.Add(Cell(r.PipelineRunId ?? ""));
             cells.AddRange([
                 Cell(r.Mode), Cell(When(r.StartedAt)), Cell(r.FinishedAt is { } end ? Took(end - r.StartedAt) : Took(DateTimeOffset.UtcNow - r.StartedAt) + "…"),
-                HistoryStatus(r), Cell(N(r.RowsExtracted)), Cell(N(r.Inserted)), Cell(N(r.Updated)), Cell(N(r.Deleted)), Cell(N(r.Unchanged)),
+                HistoryStatus(r), Cell(N(r.RowsExtracted)),
+                // A files run: copied in "inserted", already there in "unchanged" (its failures are in the error).
+                Cell(N(r.Inserted ?? r.FilesCopied)), Cell(N(r.Updated)), Cell(N(r.Deleted)), Cell(N(r.Unchanged ?? r.FilesSkipped)),
                 Cell(r.Node ?? ""), r.Error is { } e ? new Markup($"[red]{Markup.Escape(OneLine(e))}[/]") : Cell(""),
             ]);
             table.AddRow(cells);
