@@ -115,6 +115,13 @@ public sealed class StepActor : ReceiveActor
         {
             var transform = _services.Metadata.FindTransform(_processId)
                 ?? throw new InvalidOperationException($"{_processId} is not a transform in this worker's metadata");
+            if (_services.Metadata.Files.Count > 0)
+            {
+                // BL joins the files processes' STG table; before their first run it is there, empty (no attachment copied yet).
+                await using var conn = new NpgsqlConnection(_services.TargetConnectionString);
+                await conn.OpenAsync(ct);
+                await FileCopyTable.EnsureAsync(conn, _services.Metadata.Target.StgSchema, ct);
+            }
             // A bulk run of a BL process is a full rebuild; an incremental one runs in the file's own mode.
             var counts = await Transformer.RunAsync(transform, _services.TargetConnectionString, _run.RunId, ct,
                 _run.Mode == RunMode.Bulk ? TransformMode.Full : null);

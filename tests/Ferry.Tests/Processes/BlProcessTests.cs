@@ -101,6 +101,26 @@ public class BlProcessTests() : TestKit(Config)
     }
 
     [Fact]
+    public async Task A_transform_joining_the_file_copies_runs_before_any_files_process_has_and_finds_no_copy_yet()
+    {
+        var (bed, services) = await CreateAsync("blfilesfirst", ("pets.sql", """
+            -- target: bl.pets
+            -- key: id
+            SELECT p.id, fc.target_key AS name
+            FROM stg.src_people p
+            LEFT JOIN stg.file_copies fc ON fc.process_id = 'files.qvp' AND fc.source_key = p.name AND fc.status = 'copied'
+            """));
+        await using var _ = bed;
+        var metadata = services.Metadata with { Files = [Ferry.Tests.Files.FilesTestBed.Definition()] };
+        var withFiles = new ProcessServices(metadata, bed.Store, services.History);
+
+        var run = await EntityTesting.RunToEndAsync(Entity("bl.bl.pets", withFiles), "bl.bl.pets", RunMode.Incremental, Long);
+
+        Assert.Equal(new MergeCounts(50, 0, 0, 0), run.LastSuccess!.Counts);
+        Assert.Equal(0L, await StgTestBed.ScalarAsync<long>(bed.TargetConnectionString, "SELECT count(name) FROM bl.pets"));
+    }
+
+    [Fact]
     public async Task A_process_id_that_is_not_in_the_metadata_is_rejected()
     {
         var (bed, services) = await CreateAsync("blunknown", ("people.sql", Good));
