@@ -8,8 +8,9 @@
 -- while its request lives the way verification_requests.sql decides it (request and organisation
 -- in STG): otherwise it is deleted (the target cascades, and a full run must not insert it).
 -- The author is mapped to a person by e-mail like the requester of a request; an author in neither
--- system any more is NULL. A report is re-read when it, its request, the request's organisation
--- or its author (or anyone with the author's e-mail) changed. findings, tags and the reviewers
+-- system any more is NULL. A report is re-read when it, its request or the request's organisation
+-- changed, or when its author as computed now differs from the target row (a person's liveness
+-- depends on users of both systems, see verification_requests.sql). findings, tags and the reviewers
 -- have no place in the target and are not migrated.
 WITH request AS (                       -- live: as verification_requests.sql; touched_at: last STG change
     SELECT r.id,
@@ -23,15 +24,9 @@ live_person AS (
     UNION
     SELECT lower(email) FROM stg.svp_users WHERE stg_deleted_at IS NULL AND btrim(email) <> ''
 ),
-changed_person AS (
-    SELECT lower(email) AS email FROM stg.qvp_users WHERE stg_updated_at >= @since
-    UNION
-    SELECT lower(email) FROM stg.svp_users WHERE stg_updated_at >= @since
-),
 person AS (                             -- QVP user -> user id (NULL when the person is gone)
     SELECT u.id,
-           CASE WHEN p.email IS NOT NULL THEN dwh.map_id('person', 'user', lower(u.email)) END AS user_id,
-           u.stg_updated_at >= @since OR lower(u.email) IN (SELECT email FROM changed_person) AS changed
+           CASE WHEN p.email IS NOT NULL THEN dwh.map_id('person', 'user', lower(u.email)) END AS user_id
     FROM stg.qvp_users u
     LEFT JOIN live_person p ON p.email = lower(u.email)
 )
@@ -51,6 +46,7 @@ SELECT dwh.map_id('qvp', 'report', rep.id::text) AS id,
 FROM stg.qvp_reports rep
 LEFT JOIN request r ON r.id = rep.request_id
 LEFT JOIN person a ON a.id = rep.author_id
+LEFT JOIN unipacc.reports t ON t.origin = 'qvp' AND t.origin_key = rep.id::text
 WHERE rep.stg_updated_at >= @since
    OR r.touched_at >= @since
-   OR a.changed
+   OR t.id IS NOT NULL AND t.author_id IS DISTINCT FROM a.user_id

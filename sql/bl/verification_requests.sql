@@ -6,8 +6,10 @@
 --
 -- QVP verification_requests and SVP requests in one table, origin recorded. People are mapped by
 -- e-mail like in users.sql; a requester or assignee who is in neither system any more is NULL.
--- A request is re-read when it changed, when its organisation changed or when one of its people
--- changed (e.g. a new e-mail). A request whose organisation is gone from STG is deleted with it
+-- A request is re-read when it or its organisation changed, or when its requester or assignee as
+-- computed now differs from the target row: a person's liveness and id depend on users of both
+-- systems by e-mail (a QVP requester whose only live account is in SVP goes when that account goes),
+-- so comparing with what the target holds catches every such change, whichever system it came from. A request whose organisation is gone from STG is deleted with it
 -- (the target cascades; a full run must not insert it either).
 WITH live_person AS (
     SELECT lower(email) AS email FROM stg.qvp_users WHERE stg_deleted_at IS NULL
@@ -42,9 +44,9 @@ FROM stg.qvp_verification_requests r
 LEFT JOIN stg.qvp_organisations o ON o.id = r.organisation_id
 LEFT JOIN qvp_person req ON req.id = r.requested_by
 LEFT JOIN qvp_person asg ON asg.id = r.assigned_to
+LEFT JOIN unipacc.verification_requests t ON t.origin = 'qvp' AND t.origin_key = r.id::text
 WHERE r.stg_updated_at >= @since OR o.stg_updated_at >= @since
-   OR r.requested_by IN (SELECT id FROM stg.qvp_users WHERE stg_updated_at >= @since)
-   OR r.assigned_to IN (SELECT id FROM stg.qvp_users WHERE stg_updated_at >= @since)
+   OR t.id IS NOT NULL AND (t.requested_by IS DISTINCT FROM req.user_id OR t.assigned_to IS DISTINCT FROM asg.user_id)
 UNION ALL
 SELECT dwh.map_id('svp', 'verification_request', r.id::text),
        'svp',
@@ -67,6 +69,6 @@ FROM stg.svp_requests r
 LEFT JOIN stg.svp_accounts a ON a.id = r.account_id
 LEFT JOIN svp_person req ON req.id = r.user_id
 LEFT JOIN svp_person asg ON asg.id = r.assignee_id
+LEFT JOIN unipacc.verification_requests t ON t.origin = 'svp' AND t.origin_key = r.id::text
 WHERE r.stg_updated_at >= @since OR a.stg_updated_at >= @since
-   OR r.user_id IN (SELECT id FROM stg.svp_users WHERE stg_updated_at >= @since)
-   OR r.assignee_id IN (SELECT id FROM stg.svp_users WHERE stg_updated_at >= @since)
+   OR t.id IS NOT NULL AND (t.requested_by IS DISTINCT FROM req.user_id OR t.assigned_to IS DISTINCT FROM asg.user_id)

@@ -124,6 +124,45 @@ public sealed class BusinessLayerFixtureTests
     }
 }
 
+/// <summary>People are one per e-mail across both systems: a change in one system can change the other system's rows.</summary>
+public sealed class BusinessLayerPeopleTests
+{
+    [Fact]
+    public async Task A_person_coming_back_in_the_other_system_gets_her_requests_back_in_an_incremental_run_as_in_a_full_rebuild()
+    {
+        var bed = await BlTestBed.CreateAsync("bl_people_cross");
+        await bed.LoadSmallFixtureAsync();
+        await bed.RunAllAsync();
+        const string requester = "SELECT u.email FROM unipacc.verification_requests r LEFT JOIN unipacc.users u ON u.id = r.requested_by WHERE r.origin = 'qvp' AND r.origin_key = '100'";
+
+        // Ann leaves both systems: QVP request 100 keeps no requester (the users FK sets it NULL).
+        await Task.Delay(10);
+        await bed.ExecAsync("""
+            UPDATE stg.qvp_users SET stg_deleted_at = now(), stg_updated_at = now() WHERE id = 10;
+            UPDATE stg.svp_users SET stg_deleted_at = now(), stg_updated_at = now() WHERE id = 20;
+            """);
+        await bed.RunAllAsync();
+        Assert.Null(await bed.ScalarAsync<object>(requester) as string);
+
+        // She comes back with a new SVP account under the same e-mail. Nothing changed in QVP, yet QVP's
+        // request 100 (by her old, deleted QVP account) has its requester again: the person is live.
+        await Task.Delay(10);
+        await bed.ExecAsync("""
+            INSERT INTO stg.svp_users (id, account_id, email, first_name, last_name, created_at, updated_at)
+            VALUES (22, 1, 'ANN@example.com', 'Ann', 'Lee', '2024-07-01 00:00', '2024-07-01 00:00');
+            """);
+        var counts = await bed.RunAllAsync();
+        Assert.Equal("ann@example.com", await bed.ScalarAsync<string>(requester));
+        // QVP 100 (requester) and SVP 200 and 201 (requester, assignee: her deleted SVP account's e-mail) get her back.
+        Assert.Equal(3, counts["verification_requests"].Updated);
+
+        var incremental = await bed.SnapshotAsync();
+        await bed.ExecAsync("TRUNCATE unipacc.organisations, unipacc.users CASCADE");
+        await bed.RunAllAsync(TransformMode.Full);
+        Assert.Equal(incremental, await bed.SnapshotAsync());
+    }
+}
+
 /// <summary>The whole business layer on the demo sources, one day of activity later.</summary>
 public sealed class BusinessLayerDemoTests(ITestOutputHelper output)
 {
