@@ -134,3 +134,17 @@ CREATE TABLE IF NOT EXISTS unipacc.attachments (
     UNIQUE (origin, origin_key),
     CHECK (request_id IS NOT NULL OR report_id IS NOT NULL)
 );
+
+-- Every foreign key has an index on its referencing columns, as the application would: a deleted
+-- organisation, user, request or report then finds its children by index instead of scanning them.
+CREATE INDEX IF NOT EXISTS users_organisation_id_idx                 ON unipacc.users (organisation_id);
+CREATE INDEX IF NOT EXISTS verification_requests_organisation_id_idx ON unipacc.verification_requests (organisation_id);
+CREATE INDEX IF NOT EXISTS verification_requests_requested_by_idx    ON unipacc.verification_requests (requested_by);
+CREATE INDEX IF NOT EXISTS verification_requests_assigned_to_idx     ON unipacc.verification_requests (assigned_to);
+CREATE INDEX IF NOT EXISTS reports_request_id_idx                    ON unipacc.reports (request_id);
+CREATE INDEX IF NOT EXISTS reports_author_id_idx                     ON unipacc.reports (author_id);
+CREATE INDEX IF NOT EXISTS certificates_report_id_idx                ON unipacc.certificates (report_id);
+CREATE INDEX IF NOT EXISTS certificates_organisation_id_idx          ON unipacc.certificates (organisation_id);
+CREATE INDEX IF NOT EXISTS invoices_organisation_id_idx              ON unipacc.invoices (organisation_id);
+CREATE INDEX IF NOT EXISTS attachments_request_id_idx                ON unipacc.attachments (request_id);
+CREATE INDEX IF NOT EXISTS attachments_report_id_idx                 ON unipacc.attachments (report_id);
