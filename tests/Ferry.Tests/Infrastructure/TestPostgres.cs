@@ -12,6 +12,7 @@ public static class TestPostgres
 
     private static async Task<LocalPostgres> StartAsync()
     {
+        RemoveLeftovers();
         var root = Path.Combine(Path.GetTempPath(), $"ferry-test-pg-{Environment.ProcessId}");
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         var server = await LocalPostgres.StartAsync(root, new LocalPostgresOptions { Durable = false, SharedBuffers = "128MB", MaxConnections = 600 });
@@ -22,6 +23,43 @@ public static class TestPostgres
             try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         };
         return server;
+    }
+
+    /// <summary>
+    /// The servers of earlier test runs whose test process is gone and whose postmaster is not running: a test
+    /// host that is killed (or runs out of time at exit) never deletes its data folder, and each holds gigabytes.
+    /// </summary>
+    private static void RemoveLeftovers()
+    {
+        foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), "ferry-test-pg-*"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir)["ferry-test-pg-".Length..], out var owner) || owner == Environment.ProcessId || IsAlive(owner))
+                continue;
+            var pidFile = Path.Combine(dir, "data", "postmaster.pid");
+            try
+            {
+                if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var postmaster) && IsAlive(postmaster))
+                    continue;
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another test run is cleaning up the same folder, or it is not ours to delete: leave it.
+            }
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     public static Task<LocalPostgres> GetAsync() => Server.Value;
