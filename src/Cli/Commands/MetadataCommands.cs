@@ -95,7 +95,7 @@ public static class MetadataCommands
     private static Command BuildValidate()
     {
         var metadata = MetadataOption();
-        var command = new Command("validate", "Load every metadata file, then check each table, key and CDC column against its source");
+        var command = new Command("validate", "Load every metadata file, then check each table, key and CDC column against its source, each BL transform against the target (EXPLAIN, nothing written) and each files process's listing and stores");
         command.Options.Add(metadata);
         command.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
@@ -120,7 +120,9 @@ public static class MetadataCommands
                 await output.WriteLineAsync(problem.ToString());
             foreach (var warning in report.Warnings)
                 await output.WriteLineAsync($"warning: {warning}");
-            var summary = $"{report.TablesChecked} table(s) on {report.SourcesChecked} of {loaded.Sources.Count} source(s)";
+            var summary = $"{report.TablesChecked} table(s) on {report.SourcesChecked} of {loaded.Sources.Count} source(s)" +
+                (loaded.Transforms.Count > 0 ? $", {report.TransformsChecked} transform(s)" : "") +
+                (loaded.Files.Count > 0 ? $", {report.FilesChecked} files process(es)" : "");
             if (report.Ok)
             {
                 await output.WriteLineAsync($"OK: {summary} match their metadata{(report.Warnings.Count > 0 ? $" ({report.Warnings.Count} warning(s))" : "")}");

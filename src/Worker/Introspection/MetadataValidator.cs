@@ -9,12 +9,19 @@ namespace Ferry.Worker.Introspection;
 /// </summary>
 public sealed record ValidationReport(IReadOnlyList<MetadataError> Problems, IReadOnlyList<MetadataError> Warnings, int TablesChecked, int SourcesChecked)
 {
+    /// <summary>BL transforms compiled against the target.</summary>
+    public int TransformsChecked { get; init; }
+
+    /// <summary>Files processes whose listing and stores were checked.</summary>
+    public int FilesChecked { get; init; }
+
     public bool Ok => Problems.Count == 0;
 }
 
 /// <summary>
 /// Checks loaded metadata against the live sources: every source answers, every table exists,
-/// its key, CDC and soft-delete columns exist, and CDC columns are timestamps or dates.
+/// its key, CDC and soft-delete columns exist, and CDC columns are timestamps or dates; then the BL
+/// transforms against the target and the files processes' listings and stores (<see cref="ProcessValidator"/>).
 /// Each problem names the metadata file and line that is wrong.
 /// </summary>
 public static class MetadataValidator
@@ -55,7 +62,9 @@ public static class MetadataValidator
                 Check(table, found.GetValueOrDefault(new QualifiedName(table.Schema, table.Table)), all, positions, problems, warnings);
             }
         }
-        return new ValidationReport(problems, warnings, checkedTables, checkedSources);
+        var transforms = await ProcessValidator.CheckTransformsAsync(metadata, problems, warnings, ct);
+        var files = await ProcessValidator.CheckFilesAsync(metadata, positions, problems, ct);
+        return new ValidationReport(problems, warnings, checkedTables, checkedSources) { TransformsChecked = transforms, FilesChecked = files };
     }
 
     private static void Check(SourceTable table, IntrospectedTable? actual, IReadOnlyList<IntrospectedTable>? all,
