@@ -11,7 +11,7 @@ public static class PlanCommand
 {
     public static Command Build()
     {
-        var sql = new Option<DirectoryInfo?>("--sql") { Description = "The folder of BL transforms (default: the bl folder of the sql folder)" };
+        var sql = new Option<DirectoryInfo?>("--sql") { Description = "The folder of BL transforms (default: target.transforms of the metadata, else the bl folder of the sql folder)" };
         var target = new Option<string?>("--target") { Description = "Target connection string to read foreign keys from (default: the target of the metadata)" };
         var noTarget = new Option<bool>("--no-target") { Description = "Order by declared depends only, without reading the target's foreign keys" };
         var metadataOption = CommonOptions.Metadata();
@@ -20,14 +20,18 @@ public static class PlanCommand
         {
             try
             {
-                var folder = r.GetValue(sql)?.FullName ?? Path.Combine(SqlFolder.Locate(), "bl");
+                // The transforms: --sql, else the metadata's target.transforms, else the bl folder of the sql folder.
+                var metadata = r.GetValue(sql) is null || (!r.GetValue(noTarget) && r.GetValue(target) is null)
+                    ? MetadataLoader.LoadConnections(CommonOptions.MetadataDirectory(r.GetValue(metadataOption)))
+                    : null;
+                var folder = r.GetValue(sql)?.FullName ?? metadata?.TransformsFolder ?? Path.Combine(SqlFolder.Locate(), "bl");
                 var files = TransformFile.LoadFolder(folder);
                 TransformPlan plan;
                 if (r.GetValue(noTarget))
                     plan = TransformPlan.Build(files, []);
                 else
                 {
-                    var cs = r.GetValue(target) ?? MetadataLoader.Load(CommonOptions.MetadataDirectory(r.GetValue(metadataOption))).Target.ToConnectionString("ferry plan");
+                    var cs = r.GetValue(target) ?? metadata!.Target.ToConnectionString("ferry plan");
                     plan = await TransformPlan.BuildAsync(files, cs, ct);
                 }
                 Print(plan);
