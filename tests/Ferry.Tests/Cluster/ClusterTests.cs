@@ -109,6 +109,40 @@ public class ClusterTests
     }
 
     [Fact]
+    public async Task Killing_the_worker_copying_the_attachments_still_ends_with_every_file_copied_once_verified_and_one_successful_run()
+    {
+        await using var cluster = await FerryClusterHarness.CreateAsync("clusterfiles", demoScale: 10);
+        var coordinator = cluster.StartCoordinator();
+        var w0 = cluster.StartWorker(0);
+        var w1 = cluster.StartWorker(1);
+        await cluster.WaitForMembersAsync(coordinator, w0, w1);
+        var live = await StgTestBed.ScalarAsync<long>(cluster.QvpConnectionString, "SELECT count(*) FROM public.file_storage WHERE deleted_at IS NULL");
+
+        string? runId = null;
+        FerryClusterHarness.Node? killed = null;
+        var run = await cluster.RunAsync(["files.qvp"], RunMode.Bulk, RunTimeout, async _ =>
+        {
+            if (killed is not null) return;
+            var status = await cluster.Api.GetProcessAsync("files.qvp", CancellationToken.None);
+            if (status.Step != ProcessStep.Copying || status.ActiveRunId is null) return;
+            runId = status.ActiveRunId;
+            killed = new[] { w0, w1 }.Single(w => w.Address == status.Node);
+            await FerryClusterHarness.KillAsync(killed);
+        });
+
+        Assert.NotNull(killed);
+        Assert.True(run.State == PipelineRunState.Succeeded, $"{run.State}\n{cluster.Logs()}");
+        var process = Assert.Single(run.Processes);
+        Assert.Equal(runId, process.RunId);
+        // The run resumed on the other worker: what was recorded before the kill is skipped, the rest copied.
+        Assert.Equal(live, process.Result!.Files!.Copied + process.Result.Files.Skipped);
+        Assert.Equal(0, process.Result.Files.Failed);
+        Assert.Equal(live, await StgTestBed.ScalarAsync<long>(cluster.TargetConnectionString,
+            "SELECT count(*) FROM stg.file_copies WHERE process_id = 'files.qvp' AND status = 'copied'"));
+        Assert.Equal(0L, await StgTestBed.ScalarAsync<long>(cluster.TargetConnectionString, "SELECT count(*) FROM stg.file_copies WHERE status <> 'copied'"));
+    }
+
+    [Fact]
     public async Task Killing_the_worker_that_loads_a_large_table_still_ends_with_STG_equal_to_the_source_and_one_successful_run()
     {
         await using var cluster = await FerryClusterHarness.CreateAsync("clusterkill");
