@@ -108,35 +108,45 @@ public sealed class StepActor : ReceiveActor
         || sqlState.StartsWith("57", StringComparison.Ordinal)  // operator intervention (shutdown, cancel)
         || sqlState.StartsWith("58", StringComparison.Ordinal); // system error (I/O)
 
-    private async Task<IProcessEvent> RunAsync(IProgress<StgProgress> progress, CancellationToken ct)
+    private Task<IProcessEvent> RunAsync(IProgress<StgProgress> progress, CancellationToken ct) => _run.Step switch
+    {
+        ProcessStep.Transforming => TransformAsync(ct),
+        ProcessStep.Copying => CopyAsync(progress, ct),
+        _ => StgStepAsync(progress, ct),
+    };
+
+    /// <summary>A BL run: one transaction; a bulk run is a full rebuild, an incremental one runs in the file's own mode.</summary>
+    private async Task<IProcessEvent> TransformAsync(CancellationToken ct)
+    {
+        var transform = _services.Metadata.FindTransform(_processId)
+            ?? throw new InvalidOperationException($"{_processId} is not a transform in this worker's metadata");
+        if (_services.Metadata.Files.Count > 0)
+        {
+            // BL joins the files processes' STG table; before their first run it is there, empty (no attachment copied yet).
+            await using var conn = new NpgsqlConnection(_services.TargetConnectionString);
+            await conn.OpenAsync(ct);
+            await FileCopyTable.EnsureAsync(conn, _services.Metadata.Target.StgSchema, ct);
+        }
+        var counts = await Transformer.RunAsync(transform, _services.TargetConnectionString, _run.RunId, ct,
+            _run.Mode == RunMode.Bulk ? TransformMode.Full : null);
+        return new RunSucceeded(_run.RunId, counts, DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>A files run: failed files end the run failed (the others are copied and recorded; the next run retries them, whatever their age).</summary>
+    private async Task<IProcessEvent> CopyAsync(IProgress<StgProgress> progress, CancellationToken ct)
+    {
+        var files = _services.Metadata.FindFiles(_processId)
+            ?? throw new InvalidOperationException($"{_processId} is not a files process in this worker's metadata");
+        var result = await _services.Files.RunAsync(files, _run.Mode, _run.RunId, progress, ct);
+        return result.Counts.Failed == 0
+            ? new RunSucceeded(_run.RunId, MergeCounts.Zero, DateTimeOffset.UtcNow, result.Counts)
+            : new RunFailed(_run.RunId, FilesFailed(result), DateTimeOffset.UtcNow, result.Counts);
+    }
+
+    /// <summary>One step of an STG run: extract, load or merge.</summary>
+    private async Task<IProcessEvent> StgStepAsync(IProgress<StgProgress> progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        if (_run.Step == ProcessStep.Transforming)
-        {
-            var transform = _services.Metadata.FindTransform(_processId)
-                ?? throw new InvalidOperationException($"{_processId} is not a transform in this worker's metadata");
-            if (_services.Metadata.Files.Count > 0)
-            {
-                // BL joins the files processes' STG table; before their first run it is there, empty (no attachment copied yet).
-                await using var conn = new NpgsqlConnection(_services.TargetConnectionString);
-                await conn.OpenAsync(ct);
-                await FileCopyTable.EnsureAsync(conn, _services.Metadata.Target.StgSchema, ct);
-            }
-            // A bulk run of a BL process is a full rebuild; an incremental one runs in the file's own mode.
-            var counts = await Transformer.RunAsync(transform, _services.TargetConnectionString, _run.RunId, ct,
-                _run.Mode == RunMode.Bulk ? TransformMode.Full : null);
-            return new RunSucceeded(_run.RunId, counts, DateTimeOffset.UtcNow);
-        }
-        if (_run.Step == ProcessStep.Copying)
-        {
-            var files = _services.Metadata.FindFiles(_processId)
-                ?? throw new InvalidOperationException($"{_processId} is not a files process in this worker's metadata");
-            var result = await _services.Files.RunAsync(files, _run.Mode, _run.RunId, progress, ct);
-            if (result.Counts.Failed == 0)
-                return new RunSucceeded(_run.RunId, MergeCounts.Zero, DateTimeOffset.UtcNow, result.Counts);
-            // The other files are copied and recorded; the failed ones are retried by the next run, whatever their age.
-            return new RunFailed(_run.RunId, FilesFailed(result), DateTimeOffset.UtcNow, result.Counts);
-        }
         var table = _services.Metadata.FindTable(_processId)
             ?? throw new InvalidOperationException($"{_processId} is not in this worker's metadata");
         switch (_run.Step)
