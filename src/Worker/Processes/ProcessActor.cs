@@ -9,11 +9,13 @@ using Ferry.Worker.Stg;
 namespace Ferry.Worker.Processes;
 
 /// <summary>
-/// One process (one target table), sharded across the workers and persistent. Its state machine is
-/// Idle → Extracting → Loading → Merging → Idle; every completed step is persisted as an event, so an
-/// entity restarted on another worker resumes after its last completed step (an extracted run is loaded
-/// from its files, not extracted again). The steps run in a child under a backoff supervisor; the entity
-/// itself never blocks and keeps answering status and cancel while they run.
+/// One process, sharded across the workers and persistent. Its state machine depends on its kind: an
+/// STG table goes Idle → Extracting → Loading → Merging → Idle, a BL transform Idle → Transforming → Idle,
+/// a files process Idle → Copying → Idle. Every completed step is persisted as an event, so an entity
+/// restarted on another worker resumes after its last completed step (an extracted run is loaded from its
+/// files, not extracted again; a copy skips what it recorded). The steps run in a child under a backoff
+/// supervisor (a transform's SQL error ends the run at once); the entity itself never blocks and keeps
+/// answering status and cancel while they run.
 /// </summary>
 public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
 {
