@@ -14,6 +14,9 @@ public sealed record Extracted(string RunId, Manifest Manifest, TimeSpan Took) :
 
 public sealed record Loaded(string RunId, long Rows, MergeCounts? MergedDirectly, TimeSpan Took) : IProcessEvent;
 
+/// <summary>A files run listed its objects (<paramref name="Rows"/> of them, at <paramref name="At"/>: the incremental window counts back from then).</summary>
+public sealed record FilesListed(string RunId, long Rows, DateTimeOffset At, TimeSpan Took) : IProcessEvent;
+
 /// <summary>The run ended well: rows merged (STG, BL) or, for a files process, the files handled.</summary>
 public sealed record RunSucceeded(string RunId, MergeCounts Counts, DateTimeOffset At, FileCopyCounts? Files = null) : IProcessEvent;
 

@@ -27,9 +27,9 @@ public sealed record CancelAccepted(string ProcessId, string? RunId) : IFerryMes
 
 /// <summary>
 /// Where a process is. STG processes go Extracting → Loading → Merging, BL processes Transforming,
-/// files processes Copying; every process is Idle between runs.
+/// files processes Listing → Copying; every process is Idle between runs.
 /// </summary>
-public enum ProcessStep { Idle, Extracting, Loading, Merging, Transforming, Copying }
+public enum ProcessStep { Idle, Extracting, Loading, Merging, Transforming, Listing, Copying }
 
 /// <summary>The three kinds of Data Integration process, told apart by the first part of the id.</summary>
 public enum ProcessKind { Stg, Bl, Files }
@@ -49,7 +49,7 @@ public static class ProcessKinds
     public static ProcessStep FirstStep(this ProcessKind kind) => kind switch
     {
         ProcessKind.Bl => ProcessStep.Transforming,
-        ProcessKind.Files => ProcessStep.Copying,
+        ProcessKind.Files => ProcessStep.Listing,
         _ => ProcessStep.Extracting,
     };
 }

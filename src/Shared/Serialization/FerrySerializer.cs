@@ -32,6 +32,7 @@ public sealed class FerrySerializer(ExtendedActorSystem system) : SerializerWith
         ["ev-run-started"] = typeof(RunStarted),
         ["ev-extracted"] = typeof(Extracted),
         ["ev-loaded"] = typeof(Loaded),
+        ["ev-files-listed"] = typeof(FilesListed),
         ["ev-run-succeeded"] = typeof(RunSucceeded),
         ["ev-run-failed"] = typeof(RunFailed),
         ["run-targets"] = typeof(RunTargets),

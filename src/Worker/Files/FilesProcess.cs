@@ -11,12 +11,16 @@ namespace Ferry.Worker.Files;
 /// <summary>A file that could not be copied in a run, and why.</summary>
 public sealed record FileFailure(string SourceKey, string Error);
 
+/// <summary>The Listing step's result: the rows listed and when (the incremental window is counted back from then).</summary>
+public sealed record FilesListing(long Rows, DateTimeOffset At);
+
 /// <summary>What a files run did; <see cref="Failures"/> holds at most the first <see cref="FilesProcess.MaxReportedFailures"/>.</summary>
 public sealed record FilesRunResult(FileCopyCounts Counts, IReadOnlyList<FileFailure> Failures);
 
 /// <summary>
-/// One files process run as plain async code: list the source table's objects (<see cref="FileListing"/>),
-/// copy and verify each with bounded parallelism (<see cref="FileCopier"/>), and record every attempt in
+/// One files process run as plain async code, in the two steps of its state machine: list the source table's
+/// objects (<see cref="ListAsync"/>, <see cref="FileListing"/>), then copy and verify each with bounded
+/// parallelism (<see cref="CopyAsync"/>, <see cref="FileCopier"/>), and record every attempt in
 /// stg.file_copies (<see cref="FileCopyTable"/>). A file that fails is a row with status 'failed', never an
 /// exception; the run throws only when it cannot go on (a database unreachable, the target store refusing
 /// every write). Safe to repeat after a crash at any point: copies are idempotent, a verified object is
@@ -34,49 +38,114 @@ public sealed class FilesProcess(MigrationMetadata metadata)
     /// <summary>Relative filesystem stores live beside metadata/, as for the extract store.</summary>
     private string ProjectFolder => Path.GetDirectoryName(Path.GetFullPath(metadata.Root)) ?? Path.GetFullPath(metadata.Root);
 
+    /// <summary>A whole run in one call: <see cref="ListAsync"/>, then <see cref="CopyAsync"/> (`ferry files run`, tests).</summary>
     public async Task<FilesRunResult> RunAsync(FilesDefinition files, RunMode mode, string runId, IProgress<StgProgress>? progress, CancellationToken ct)
+    {
+        var listed = await ListAsync(files, ct);
+        return await CopyAsync(files, mode, runId, listed, progress, ct);
+    }
+
+    /// <summary>
+    /// The Listing step: checks the target store answers, then streams the source table's live rows into the
+    /// run's listing table on the target (<see cref="FileListing"/>), where the Copying step reads them.
+    /// </summary>
+    public async Task<FilesListing> ListAsync(FilesDefinition files, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var sourceDb = SourceOf(files);
+        var target = ObjectStoreFactory.Create(files.TargetStore, ProjectFolder);
+        try
+        {
+            await using var session = await OpenLockedAsync(files, ct);
+            await Step(files, "check the target store", async () => await target.StatAsync(files.TargetKeyOf("ferry-probe"), ct) ?? null);
+            var listedAt = DateTimeOffset.UtcNow;
+            var rows = await Step(files, $"list {files.ListingTable} on {files.Source}",
+                () => FileListing.LoadAsync(files, sourceDb.ToConnectionString("ferry-files"), session, ct));
+            return new FilesListing(rows, listedAt);
+        }
+        finally
+        {
+            (target as IDisposable)?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The Copying step: copies and verifies the listed objects the mode selects (bulk: all; incremental: created within
+    /// the window before <see cref="FilesListing.At"/>, plus every one not yet copied), records every outcome, and drops
+    /// the listing. A listing that is gone or cut short (a database crash empties unlogged tables) is made again first.
+    /// </summary>
+    public async Task<FilesRunResult> CopyAsync(FilesDefinition files, RunMode mode, string runId, FilesListing listed, IProgress<StgProgress>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);
-        if (!metadata.Sources.TryGetValue(files.Source, out var sourceDb))
-            throw new InvalidOperationException($"{files.ProcessId}: source '{files.Source}' is not defined in connections.yaml");
-
+        var sourceDb = SourceOf(files);
         var source = ObjectStoreFactory.Create(files.SourceStore, ProjectFolder);
         var target = ObjectStoreFactory.Create(files.TargetStore, ProjectFolder);
         try
         {
-            await using var session = new NpgsqlConnection(metadata.Target.ToConnectionString("ferry-files"));
+            await using var session = await OpenLockedAsync(files, ct);
             await using var writer = new NpgsqlConnection(metadata.Target.ToConnectionString("ferry-files"));
-            await Step(files, "connect to the target database", async () =>
-            {
-                await session.OpenAsync(ct);
-                await writer.OpenAsync(ct);
-                await FileCopyTable.EnsureAsync(writer, StgSchema, ct);
-                return true;
-            });
-            // One run per process at a time; the lock goes with the session if this process dies.
-            await Exec(session, "SELECT pg_advisory_lock(hashtext($1))", ct, "ferry.files:" + files.ProcessId);
-            try
-            {
-                await Step(files, "check the target store", async () => await target.StatAsync(files.TargetKeyOf("ferry-probe"), ct) ?? null);
-                await Step(files, $"list {files.ListingTable} on {files.Source}",
+            await Step(files, "connect to the target database", async () => { await writer.OpenAsync(ct); return true; });
+            if (await FileListing.CountAsync(files, session, ct) != listed.Rows)
+                await Step(files, $"list {files.ListingTable} on {files.Source} again (the listing table was lost)",
                     () => FileListing.LoadAsync(files, sourceDb.ToConnectionString("ferry-files"), session, ct));
-                var since = FileListing.CreatedSince(files, mode, DateTimeOffset.UtcNow);
-                var result = await CopyAllAsync(files, runId, new FileCopier(files, source, target),
-                    FileListing.ReadAsync(session, StgSchema, files.ProcessId, since, ct), writer, progress, ct);
-                await FileListing.DropAsync(session, ct);
-                return result;
-            }
-            finally
-            {
-                if (session.State == System.Data.ConnectionState.Open)
-                    await Exec(session, "SELECT pg_advisory_unlock(hashtext($1))", CancellationToken.None, "ferry.files:" + files.ProcessId);
-            }
+            var since = FileListing.CreatedSince(files, mode, listed.At);
+            var result = await CopyAllAsync(files, runId, new FileCopier(files, source, target),
+                FileListing.ReadAsync(session, files, StgSchema, since, ct), writer, progress, ct);
+            await FileListing.DropAsync(files, session, ct);
+            return result;
         }
         finally
         {
             (source as IDisposable)?.Dispose();
             (target as IDisposable)?.Dispose();
+        }
+    }
+
+    private PgConnection SourceOf(FilesDefinition files) =>
+        metadata.Sources.TryGetValue(files.Source, out var sourceDb) ? sourceDb
+        : throw new InvalidOperationException($"{files.ProcessId}: source '{files.Source}' is not defined in connections.yaml");
+
+    /// <summary>
+    /// A target session holding the process's advisory lock (one step of one run at a time; the lock goes with the
+    /// session if this process dies), with stg.file_copies in place.
+    /// </summary>
+    private async Task<LockedSession> OpenLockedAsync(FilesDefinition files, CancellationToken ct)
+    {
+        var conn = new NpgsqlConnection(metadata.Target.ToConnectionString("ferry-files"));
+        try
+        {
+            await Step(files, "connect to the target database", async () =>
+            {
+                await conn.OpenAsync(ct);
+                await FileCopyTable.EnsureAsync(conn, StgSchema, ct);
+                return true;
+            });
+            await Exec(conn, "SELECT pg_advisory_lock(hashtext($1))", ct, LockName(files));
+            return new LockedSession(conn, LockName(files));
+        }
+        catch
+        {
+            await conn.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static string LockName(FilesDefinition files) => "ferry.files:" + files.ProcessId;
+
+    /// <summary>The target connection of a step, its advisory lock released when it is disposed.</summary>
+    private sealed class LockedSession(NpgsqlConnection conn, string lockName) : IAsyncDisposable
+    {
+        public static implicit operator NpgsqlConnection(LockedSession s) => s.Connection;
+
+        public NpgsqlConnection Connection { get; } = conn;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Connection.State == System.Data.ConnectionState.Open)
+                try { await Exec(Connection, "SELECT pg_advisory_unlock(hashtext($1))", CancellationToken.None, lockName); }
+                catch (NpgsqlException) { } // the session is going anyway, and the lock with it
+            await Connection.DisposeAsync();
         }
     }
 

@@ -11,9 +11,9 @@ namespace Ferry.Worker.Processes;
 /// <summary>
 /// One process, sharded across the workers and persistent. Its state machine depends on its kind: an
 /// STG table goes Idle → Extracting → Loading → Merging → Idle, a BL transform Idle → Transforming → Idle,
-/// a files process Idle → Copying → Idle. Every completed step is persisted as an event, so an entity
+/// a files process Idle → Listing → Copying → Idle. Every completed step is persisted as an event, so an entity
 /// restarted on another worker resumes after its last completed step (an extracted run is loaded from its
-/// files, not extracted again; a copy skips what it recorded). The steps run in a child under a backoff
+/// files, not extracted again; a copy works from the run's listing and skips what it recorded). The steps run in a child under a backoff
 /// supervisor (a transform's SQL error ends the run at once); the entity itself never blocks and keeps
 /// answering status and cancel while they run.
 /// </summary>
@@ -128,6 +128,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
         {
             Extracted x => x.Took.TotalSeconds,
             Loaded l => l.Took.TotalSeconds,
+            FilesListed fl => fl.Took.TotalSeconds,
             _ => (DateTimeOffset.UtcNow - _state.Active.StartedAt).TotalSeconds - _stepSeconds.Values.Sum(),
         };
         Persist(done.Event, e =>

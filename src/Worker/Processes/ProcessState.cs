@@ -16,7 +16,9 @@ public sealed record ActiveRun(
     long? LoadedRows = null,
     MergeCounts? MergedDirectly = null,
     TimeSpan ExtractTook = default,
-    TimeSpan LoadTook = default);
+    TimeSpan LoadTook = default,
+    long? ListedFiles = null,
+    DateTimeOffset? ListedAt = null);
 
 /// <summary>
 /// A process entity's state: at most one active run, plus the last success and failure. Changed only
@@ -36,6 +38,7 @@ public sealed record ProcessState(ActiveRun? Active, RunSummary? LastSuccess, Ru
     {
         RunStarted s => this with { Active = new ActiveRun(s.RunId, s.Mode, s.KeySweep, s.At, s.PipelineRunId, Kind.FirstStep()) },
         Extracted x when Active?.RunId == x.RunId => this with { Active = Active with { Step = ProcessStep.Loading, Manifest = x.Manifest, ExtractTook = x.Took } },
+        FilesListed fl when Active?.RunId == fl.RunId => this with { Active = Active with { Step = ProcessStep.Copying, ListedFiles = fl.Rows, ListedAt = fl.At } },
         Loaded l when Active?.RunId == l.RunId =>
             this with { Active = Active with { Step = ProcessStep.Merging, LoadedRows = l.Rows, MergedDirectly = l.MergedDirectly, LoadTook = l.Took } },
         RunSucceeded ok when Active?.RunId == ok.RunId => this with { Active = null, LastSuccess = Summary(Active, ok.At, true, ok.Counts, null, ok.Files) },

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Ferry.Shared.Bl;
+using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 using Ferry.Worker.Bl;
@@ -111,6 +112,7 @@ public sealed class StepActor : ReceiveActor
     private Task<IProcessEvent> RunAsync(IProgress<StgProgress> progress, CancellationToken ct) => _run.Step switch
     {
         ProcessStep.Transforming => TransformAsync(ct),
+        ProcessStep.Listing => ListAsync(ct),
         ProcessStep.Copying => CopyAsync(progress, ct),
         _ => StgStepAsync(progress, ct),
     };
@@ -132,16 +134,26 @@ public sealed class StepActor : ReceiveActor
         return new RunSucceeded(_run.RunId, counts, DateTimeOffset.UtcNow);
     }
 
-    /// <summary>A files run: failed files end the run failed (the others are copied and recorded; the next run retries them, whatever their age).</summary>
+    /// <summary>A files run's first step: the source table's objects listed into the target, for the Copying step.</summary>
+    private async Task<IProcessEvent> ListAsync(CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var listed = await _services.Files.ListAsync(Files(), ct);
+        return new FilesListed(_run.RunId, listed.Rows, listed.At, clock.Elapsed);
+    }
+
+    /// <summary>A files run's copy: failed files end the run failed (the others are copied and recorded; the next run retries them, whatever their age).</summary>
     private async Task<IProcessEvent> CopyAsync(IProgress<StgProgress> progress, CancellationToken ct)
     {
-        var files = _services.Metadata.FindFiles(_processId)
-            ?? throw new InvalidOperationException($"{_processId} is not a files process in this worker's metadata");
-        var result = await _services.Files.RunAsync(files, _run.Mode, _run.RunId, progress, ct);
+        var listed = new FilesListing(_run.ListedFiles ?? -1, _run.ListedAt ?? _run.StartedAt);
+        var result = await _services.Files.CopyAsync(Files(), _run.Mode, _run.RunId, listed, progress, ct);
         return result.Counts.Failed == 0
             ? new RunSucceeded(_run.RunId, MergeCounts.Zero, DateTimeOffset.UtcNow, result.Counts)
             : new RunFailed(_run.RunId, FilesFailed(result), DateTimeOffset.UtcNow, result.Counts);
     }
+
+    private FilesDefinition Files() => _services.Metadata.FindFiles(_processId)
+        ?? throw new InvalidOperationException($"{_processId} is not a files process in this worker's metadata");
 
     /// <summary>One step of an STG run: extract, load or merge.</summary>
     private async Task<IProcessEvent> StgStepAsync(IProgress<StgProgress> progress, CancellationToken ct)
