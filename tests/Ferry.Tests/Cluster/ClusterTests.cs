@@ -57,6 +57,25 @@ public class ClusterTests
         }
     }
 
+    /// <summary>A bulk run of one process; once it is in <paramref name="step"/>, the worker running it is killed (SIGKILL).</summary>
+    private static async Task<(PipelineRunStatus Run, string? RunId)> RunKillingItsWorkerAsync(FerryClusterHarness cluster, string processId,
+        ProcessStep step, params FerryClusterHarness.Node[] workers)
+    {
+        string? runId = null;
+        FerryClusterHarness.Node? killed = null;
+        var run = await cluster.RunAsync([processId], RunMode.Bulk, RunTimeout, async _ =>
+        {
+            if (killed is not null) return;
+            var status = await cluster.Api.GetProcessAsync(processId, CancellationToken.None);
+            if (status.Step != step || status.ActiveRunId is null) return;
+            runId = status.ActiveRunId;
+            killed = workers.Single(w => w.Address == status.Node);
+            await FerryClusterHarness.KillAsync(killed);
+        });
+        Assert.True(killed is not null, $"{processId} finished before it was seen {step.ToString().ToLowerInvariant()}");
+        return (run, runId);
+    }
+
     [Fact]
     public async Task A_coordinator_and_two_workers_run_every_demo_table_and_a_third_worker_takes_shards()
     {
@@ -118,19 +137,8 @@ public class ClusterTests
         await cluster.WaitForMembersAsync(coordinator, w0, w1);
         var live = await StgTestBed.ScalarAsync<long>(cluster.QvpConnectionString, "SELECT count(*) FROM public.file_storage WHERE deleted_at IS NULL");
 
-        string? runId = null;
-        FerryClusterHarness.Node? killed = null;
-        var run = await cluster.RunAsync(["files.qvp"], RunMode.Bulk, RunTimeout, async _ =>
-        {
-            if (killed is not null) return;
-            var status = await cluster.Api.GetProcessAsync("files.qvp", CancellationToken.None);
-            if (status.Step != ProcessStep.Copying || status.ActiveRunId is null) return;
-            runId = status.ActiveRunId;
-            killed = new[] { w0, w1 }.Single(w => w.Address == status.Node);
-            await FerryClusterHarness.KillAsync(killed);
-        });
+        var (run, runId) = await RunKillingItsWorkerAsync(cluster, "files.qvp", ProcessStep.Copying, w0, w1);
 
-        Assert.NotNull(killed);
         Assert.True(run.State == PipelineRunState.Succeeded, $"{run.State}\n{cluster.Logs()}");
         var process = Assert.Single(run.Processes);
         Assert.Equal(runId, process.RunId);
@@ -152,19 +160,8 @@ public class ClusterTests
         var w1 = cluster.StartWorker(1);
         await cluster.WaitForMembersAsync(coordinator, w0, w1);
 
-        string? runId = null;
-        FerryClusterHarness.Node? killed = null;
-        var run = await cluster.RunAsync(["stg.qvp.events"], RunMode.Bulk, RunTimeout, async _ =>
-        {
-            if (killed is not null) return;
-            var status = await cluster.Api.GetProcessAsync("stg.qvp.events", CancellationToken.None);
-            if (status.Step != ProcessStep.Loading) return;
-            runId = status.ActiveRunId;
-            killed = new[] { w0, w1 }.Single(w => w.Address == status.Node);
-            await FerryClusterHarness.KillAsync(killed);
-        });
+        var (run, runId) = await RunKillingItsWorkerAsync(cluster, "stg.qvp.events", ProcessStep.Loading, w0, w1);
 
-        Assert.NotNull(killed);
         Assert.True(run.State == PipelineRunState.Succeeded, $"{run.State}\n{cluster.Logs()}");
         var process = Assert.Single(run.Processes);
         Assert.Equal(runId, process.RunId);
