@@ -9,7 +9,8 @@
 -- systems and on every re-run. QVP's values win where both have one. A user is deleted when
 -- neither system has a live row for the e-mail any more. An organisation gone from STG is NULL
 -- (the target sets it NULL on delete; a full run must not point to it either).
-WITH changed AS (                       -- e-mails whose rows changed, old e-mails of changed rows too
+WITH changed AS (                       -- e-mails whose rows changed, old e-mails of changed rows too, and
+                                        -- e-mails of users whose organisation changed
     SELECT lower(email) AS email FROM stg.qvp_users WHERE stg_updated_at >= @since
     UNION
     SELECT lower(email) FROM stg.svp_users WHERE stg_updated_at >= @since
@@ -17,6 +18,10 @@ WITH changed AS (                       -- e-mails whose rows changed, old e-mai
     SELECT t.email FROM unipacc.users t JOIN stg.qvp_users q ON q.id = t.qvp_user_id WHERE q.stg_updated_at >= @since
     UNION
     SELECT t.email FROM unipacc.users t JOIN stg.svp_users s ON s.id = t.svp_user_id WHERE s.stg_updated_at >= @since
+    UNION                               -- users whose organisation left STG or came back
+    SELECT lower(u.email) FROM stg.qvp_users u JOIN stg.qvp_organisations o ON o.id = u.organisation_id WHERE o.stg_updated_at >= @since
+    UNION
+    SELECT lower(u.email) FROM stg.svp_users u JOIN stg.svp_accounts a ON a.id = u.account_id WHERE a.stg_updated_at >= @since
 ),
 q AS (
     SELECT DISTINCT ON (lower(email)) lower(email) AS person, *

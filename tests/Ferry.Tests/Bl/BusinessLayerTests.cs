@@ -124,7 +124,7 @@ public sealed class BusinessLayerFixtureTests
     }
 }
 
-/// <summary>People are one per e-mail across both systems: a change in one system can change the other system's rows.</summary>
+/// <summary>Rows that depend on other tables' rows (people by e-mail across both systems, organisations): a change there reaches them incrementally.</summary>
 public sealed class BusinessLayerPeopleTests
 {
     [Fact]
@@ -156,6 +156,31 @@ public sealed class BusinessLayerPeopleTests
         // QVP 100 (requester) and SVP 200 and 201 (requester, assignee: her deleted SVP account's e-mail) get her back.
         Assert.Equal(3, counts["verification_requests"].Updated);
 
+        var incremental = await bed.SnapshotAsync();
+        await bed.ExecAsync("TRUNCATE unipacc.organisations, unipacc.users CASCADE");
+        await bed.RunAllAsync(TransformMode.Full);
+        Assert.Equal(incremental, await bed.SnapshotAsync());
+    }
+
+    [Fact]
+    public async Task An_organisation_that_leaves_and_comes_back_gets_its_users_back_in_an_incremental_run_as_in_a_full_rebuild()
+    {
+        var bed = await BlTestBed.CreateAsync("bl_org_back");
+        await bed.LoadSmallFixtureAsync();
+        await bed.RunAllAsync();
+        const string bobsOrganisation = "SELECT o.name FROM unipacc.users u LEFT JOIN unipacc.organisations o ON o.id = u.organisation_id WHERE u.email = 'bob@example.com'";
+        Assert.Equal("Acme", await bed.ScalarAsync<string>(bobsOrganisation));
+
+        // Acme leaves QVP (the target sets its users' organisation NULL), then comes back (STG revives the row).
+        await Task.Delay(10);
+        await bed.ExecAsync("UPDATE stg.qvp_organisations SET stg_deleted_at = now(), stg_updated_at = now() WHERE id = 1");
+        await bed.RunAllAsync();
+        Assert.Null(await bed.ScalarAsync<object>(bobsOrganisation) as string);
+        await Task.Delay(10);
+        await bed.ExecAsync("UPDATE stg.qvp_organisations SET stg_deleted_at = NULL, stg_updated_at = now() WHERE id = 1");
+        await bed.RunAllAsync();
+
+        Assert.Equal("Acme", await bed.ScalarAsync<string>(bobsOrganisation));
         var incremental = await bed.SnapshotAsync();
         await bed.ExecAsync("TRUNCATE unipacc.organisations, unipacc.users CASCADE");
         await bed.RunAllAsync(TransformMode.Full);
