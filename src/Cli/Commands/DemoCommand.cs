@@ -107,15 +107,16 @@ public static class DemoCommand
         }
         await node.StopAsync(CancellationToken.None);
 
-        var mismatches = await CompareAsync(metadata, ct);
-        mismatches.AddRange(await CompareFilesAsync(metadata, ct));
-        if (mismatches.Count == 0)
+        var stgMismatches = await CompareAsync(metadata, ct);
+        if (stgMismatches.Count == 0)
             AnsiConsole.MarkupLine($"[green]STG matches the sources[/]: live rows of all {tables.Count} tables equal their source tables' live rows.");
-        foreach (var m in mismatches)
-            AnsiConsole.MarkupLine($"[red]mismatch[/] {Markup.Escape(m)}");
-        if (metadata.Files.Count > 0 && mismatches.Count == 0)
+        var fileMismatches = await CompareFilesAsync(metadata, ct);
+        if (metadata.Files.Count > 0 && fileMismatches.Count == 0)
             AnsiConsole.MarkupLine($"[green]Every live attachment is copied and verified[/] ({string.Join(", ", metadata.Files.Select(f => f.ProcessId))}): " +
                 $"size and MD5 checked, recorded in {metadata.Target.StgSchema}.file_copies.");
+        var mismatches = stgMismatches.Concat(fileMismatches).ToList();
+        foreach (var m in mismatches)
+            AnsiConsole.MarkupLine($"[red]mismatch[/] {Markup.Escape(m)}");
         if (metadata.Transforms.Count > 0)
         {
             if (incremental == 0 && rebuild == 0 && blDrift.Count == 0)
