@@ -95,37 +95,37 @@ public static class Transformer
 
         try
         {
-            await ExecAsync(conn, $"ANALYZE {SourceTable}", ct);
+            await conn.ExecAsync($"ANALYZE {SourceTable}", ct);
             var returned = await ScalarAsync<long>(conn, $"SELECT count(*) FROM {SourceTable} s WHERE {live}", ct);
 
             long deleted = 0;
             if (effectiveMode == TransformMode.Full)
-                deleted = await ExecAsync(conn, $"DELETE FROM {target} t WHERE NOT EXISTS (SELECT 1 FROM {SourceTable} s WHERE {keyJoin} AND {live})", ct);
+                deleted = await conn.ExecAsync($"DELETE FROM {target} t WHERE NOT EXISTS (SELECT 1 FROM {SourceTable} s WHERE {keyJoin} AND {live})", ct);
             else if (file.DeletedColumn is { } del)
-                deleted = await ExecAsync(conn, $"DELETE FROM {target} t USING {SourceTable} s WHERE {keyJoin} AND s.{SqlText.Ident(del)} IS TRUE", ct);
+                deleted = await conn.ExecAsync($"DELETE FROM {target} t USING {SourceTable} s WHERE {keyJoin} AND s.{SqlText.Ident(del)} IS TRUE", ct);
 
             long updated = 0;
             if (nonKey.Count > 0)
-                updated = await ExecAsync(conn, $"""
+                updated = await conn.ExecAsync($"""
                     UPDATE {target} t SET {string.Join(", ", nonKey.Select(c => $"{SqlText.Ident(c)} = {S(c)}"))}
                     FROM {SourceTable} s
                     WHERE {keyJoin} AND {live}
                       AND ROW({string.Join(", ", nonKey.Select(T))}) IS DISTINCT FROM ROW({string.Join(", ", nonKey.Select(S))})
                     """, ct);
 
-            var inserted = await ExecAsync(conn, $"""
+            var inserted = await conn.ExecAsync($"""
                 INSERT INTO {target} ({SqlText.IdentList(columns)})
                 SELECT {string.Join(", ", columns.Select(S))} FROM {SourceTable} s
                 WHERE {live} AND NOT EXISTS (SELECT 1 FROM {target} t WHERE {keyJoin})
                 """, ct);
 
             var counts = new MergeCounts(inserted, updated, deleted, returned - inserted - updated);
-            await ExecAsync(conn, """
+            await conn.ExecAsync("""
                 INSERT INTO dwh.bl_runs (process_id, run_id, mode, since, started_at, finished_at, inserted, updated, deleted, unchanged, next_since)
                 VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6, $7, $8, $9, $10)
-                """, ct, processId, runId, effectiveMode.ToString().ToLowerInvariant(),
+                """, ct, Value(processId), Value(runId), Value(effectiveMode.ToString().ToLowerInvariant()),
                 new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = DateTime.SpecifyKind(since, DateTimeKind.Utc) },
-                startedAt, counts.Inserted, counts.Updated, counts.Deleted, counts.Unchanged, nextSince);
+                Value(startedAt), Value(counts.Inserted), Value(counts.Updated), Value(counts.Deleted), Value(counts.Unchanged), Value(nextSince));
             await tx.CommitAsync(ct);
             return counts;
         }
@@ -170,12 +170,7 @@ public static class Transformer
         return result;
     }
 
-    private static async Task<long> ExecAsync(NpgsqlConnection conn, string sql, CancellationToken ct, params object[] values)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        foreach (var v in values) cmd.Parameters.Add(v as NpgsqlParameter ?? new NpgsqlParameter { Value = v });
-        return await cmd.ExecuteNonQueryAsync(ct);
-    }
+    private static NpgsqlParameter Value(object value) => new() { Value = value };
 
     private static async Task<T> ScalarAsync<T>(NpgsqlConnection conn, string sql, CancellationToken ct, params object[] values)
     {

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Ferry.Shared.Files;
 using Ferry.Shared.Metadata;
+using Ferry.Shared.Sql;
 using Ferry.Shared.Stg;
 using Ferry.Shared.Storage;
 using Ferry.Worker.Stg;
@@ -121,7 +122,7 @@ public sealed class FilesProcess(MigrationMetadata metadata)
                 await FileCopyTable.EnsureAsync(conn, StgSchema, ct);
                 return true;
             });
-            await Exec(conn, "SELECT pg_advisory_lock(hashtext($1))", ct, LockName(files));
+            await conn.ExecAsync("SELECT pg_advisory_lock(hashtext($1))", ct, new NpgsqlParameter { Value = LockName(files) });
             return new LockedSession(conn, LockName(files));
         }
         catch
@@ -143,7 +144,7 @@ public sealed class FilesProcess(MigrationMetadata metadata)
         public async ValueTask DisposeAsync()
         {
             if (Connection.State == System.Data.ConnectionState.Open)
-                try { await Exec(Connection, "SELECT pg_advisory_unlock(hashtext($1))", CancellationToken.None, lockName); }
+                try { await Connection.ExecAsync("SELECT pg_advisory_unlock(hashtext($1))", CancellationToken.None, new NpgsqlParameter { Value = lockName }); }
                 catch (NpgsqlException) { } // the session is going anyway, and the lock with it
             await Connection.DisposeAsync();
         }
@@ -255,10 +256,4 @@ public sealed class FilesProcess(MigrationMetadata metadata)
         }
     }
 
-    private static async Task Exec(NpgsqlConnection conn, string sql, CancellationToken ct, string value)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = value });
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
 }

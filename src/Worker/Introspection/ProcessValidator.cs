@@ -1,5 +1,6 @@
 using Ferry.Shared.Bl;
 using Ferry.Shared.Metadata;
+using Ferry.Shared.Sql;
 using Ferry.Shared.Storage;
 using Ferry.Worker.Bl;
 using Ferry.Worker.Files;
@@ -44,7 +45,7 @@ internal static class ProcessValidator
         {
             await using (var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", conn, tx))
             {
-                exists.Parameters.Add(new NpgsqlParameter { Value = $"{SqlQuote(t.Target.Schema)}.{SqlQuote(t.Target.Name)}" });
+                exists.Parameters.Add(new NpgsqlParameter { Value = SqlText.Qualified(t.Target.Schema, t.Target.Name) });
                 if (!(bool)(await exists.ExecuteScalarAsync(ct))!)
                 {
                     problems.Add(new MetadataError(t.Path, 1, null, $"target table {TransformPlan.Show(t.Target)} does not exist in {metadata.Target}"));
@@ -123,6 +124,4 @@ internal static class ProcessValidator
         }
         return metadata.Files.Count;
     }
-
-    private static string SqlQuote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
 }
