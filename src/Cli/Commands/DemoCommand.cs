@@ -195,7 +195,6 @@ public static class DemoCommand
     private static async Task<List<string>> CompareFilesAsync(MigrationMetadata metadata, CancellationToken ct)
     {
         var problems = new List<string>();
-        var projectFolder = Path.GetDirectoryName(Path.GetFullPath(metadata.Root));
         foreach (var f in metadata.Files)
         {
             var live = f.DeletedColumn is { } d ? $" WHERE {SqlText.Ident(d)} IS NULL" : "";
@@ -206,7 +205,7 @@ public static class DemoCommand
             var missing = listed.Keys.Where(k => !copied.ContainsKey(k)).ToList();
             if (missing.Count > 0)
                 problems.Add($"{f.ProcessId}: {missing.Count:N0} of {listed.Count:N0} live files have no verified copy, e.g. {missing[0]} (ferry files failures --process {f.ProcessId})");
-            var target = ObjectStoreFactory.Create(f.TargetStore, projectFolder);
+            var target = ObjectStoreFactory.Create(f.TargetStore, metadata.ProjectFolder);
             foreach (var key in listed.Keys.Where(copied.ContainsKey))
                 if (await target.StatAsync(copied[key]!, ct) is null)
                     problems.Add($"{f.ProcessId}: {key} is recorded as copied to {copied[key]}, which is not in the target store");

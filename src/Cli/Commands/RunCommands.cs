@@ -91,7 +91,7 @@ public static class RunCommands
         var dir = CommonOptions.MetadataDirectory(metadataDirectory);
         var metadata = MetadataLoader.Load(dir);
         // Relative object-store paths are relative to the folder that holds metadata/.
-        return (metadata, ObjectStoreFactory.Create(metadata.ObjectStore, Path.GetDirectoryName(Path.GetFullPath(dir))));
+        return (metadata, ObjectStoreFactory.Create(metadata.ObjectStore, metadata.ProjectFolder));
     }
 
     public static async Task<IReadOnlyList<ProcessOutcome>> RunBatchAsync(MigrationMetadata metadata, IObjectStore store, IReadOnlyList<SourceTable> tables,

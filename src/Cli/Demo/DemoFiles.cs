@@ -68,11 +68,10 @@ public static class DemoFiles
     /// </summary>
     public static async Task<long> CreateSourceObjectsAsync(MigrationMetadata metadata, CancellationToken ct)
     {
-        var projectFolder = Path.GetDirectoryName(Path.GetFullPath(metadata.Root));
         long created = 0;
         foreach (var files in metadata.Files)
         {
-            var store = ObjectStoreFactory.Create(files.SourceStore, projectFolder);
+            var store = ObjectStoreFactory.Create(files.SourceStore, metadata.ProjectFolder);
             created += (await CreateSourceObjectsAsync(metadata.Sources[files.Source].ToConnectionString("ferry demo"), files, store, ct)).Created;
         }
         return created;

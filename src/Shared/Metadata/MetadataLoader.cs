@@ -15,6 +15,10 @@ public static class MetadataLoader
 
     public static MigrationMetadata Load(string metadataDirectory) => Load(metadataDirectory, out _);
 
+    /// <summary>The project folder: the one that holds metadata/. Relative filesystem store paths are relative to it.</summary>
+    public static string ProjectFolderOf(string metadataDirectory) =>
+        Path.GetDirectoryName(Path.GetFullPath(metadataDirectory)) ?? Path.GetFullPath(metadataDirectory);
+
     /// <summary>Loads everything and says where each value was written (for checks that come later).</summary>
     public static MigrationMetadata Load(string metadataDirectory, out MetadataSourceMap positions)
     {

@@ -10,6 +10,9 @@ public sealed record MigrationMetadata(
 {
     public SourceTable? FindTable(string processId) => Tables.FirstOrDefault(t => t.ProcessId == processId);
 
+    /// <summary>The folder that holds metadata/: relative filesystem store paths are relative to it.</summary>
+    public string ProjectFolder => MetadataLoader.ProjectFolderOf(Root);
+
     /// <summary>The BL transforms (target.transforms in connections.yaml), one process each: bl.&lt;schema&gt;.&lt;table&gt;.</summary>
     public IReadOnlyList<Bl.TransformFile> Transforms { get; init; } = [];
 

@@ -36,9 +36,6 @@ public sealed class FilesProcess(MigrationMetadata metadata)
 
     private string StgSchema => metadata.Target.StgSchema;
 
-    /// <summary>Relative filesystem stores live beside metadata/, as for the extract store.</summary>
-    private string ProjectFolder => Path.GetDirectoryName(Path.GetFullPath(metadata.Root)) ?? Path.GetFullPath(metadata.Root);
-
     /// <summary>A whole run in one call: <see cref="ListAsync"/>, then <see cref="CopyAsync"/> (`ferry files run`, tests).</summary>
     public async Task<FilesRunResult> RunAsync(FilesDefinition files, RunMode mode, string runId, IProgress<StgProgress>? progress, CancellationToken ct)
     {
@@ -54,7 +51,7 @@ public sealed class FilesProcess(MigrationMetadata metadata)
     {
         ArgumentNullException.ThrowIfNull(files);
         var sourceDb = SourceOf(files);
-        var target = ObjectStoreFactory.Create(files.TargetStore, ProjectFolder);
+        var target = ObjectStoreFactory.Create(files.TargetStore, metadata.ProjectFolder);
         try
         {
             await using var session = await OpenLockedAsync(files, ct);
@@ -80,8 +77,8 @@ public sealed class FilesProcess(MigrationMetadata metadata)
         ArgumentNullException.ThrowIfNull(files);
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);
         var sourceDb = SourceOf(files);
-        var source = ObjectStoreFactory.Create(files.SourceStore, ProjectFolder);
-        var target = ObjectStoreFactory.Create(files.TargetStore, ProjectFolder);
+        var source = ObjectStoreFactory.Create(files.SourceStore, metadata.ProjectFolder);
+        var target = ObjectStoreFactory.Create(files.TargetStore, metadata.ProjectFolder);
         try
         {
             await using var session = await OpenLockedAsync(files, ct);

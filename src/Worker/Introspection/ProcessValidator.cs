@@ -79,7 +79,7 @@ internal static class ProcessValidator
     /// <summary>Each files process's listing table and columns exist on its source; its source store is there and its target store answers.</summary>
     public static async Task<int> CheckFilesAsync(MigrationMetadata metadata, MetadataSourceMap positions, List<MetadataError> problems, CancellationToken ct)
     {
-        var projectFolder = Path.GetDirectoryName(Path.GetFullPath(metadata.Root));
+        var projectFolder = metadata.ProjectFolder;
         foreach (var f in metadata.Files)
         {
             var file = f.File ?? f.ProcessId;
@@ -105,7 +105,7 @@ internal static class ProcessValidator
             foreach (var (field, config) in new[] { ("source_store", f.SourceStore), ("target_store", f.TargetStore) })
             {
                 if (field == "source_store" && config.Kind == ObjectStoreKind.Filesystem
-                    && !Directory.Exists(Path.GetFullPath(Path.Combine(projectFolder ?? ".", config.Path ?? "."))))
+                    && !Directory.Exists(Path.GetFullPath(Path.Combine(projectFolder, config.Path ?? "."))))
                 {
                     problems.Add(positions.Error(file, field, $"source store folder {config.Path} does not exist (there is nothing to copy)"));
                     continue;

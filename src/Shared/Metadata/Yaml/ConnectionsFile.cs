@@ -149,7 +149,7 @@ internal static partial class ConnectionsFile
             var path = f.ExpandedString("path", required: true);
             if (errors.Count != before || path is null) return null;
             // Relative to the project folder (the one holding metadata/), wherever ferry is started from.
-            var project = Path.GetDirectoryName(Path.GetFullPath(root)) ?? Path.GetFullPath(root);
+            var project = MetadataLoader.ProjectFolderOf(root);
             return new ObjectStoreConfig(ObjectStoreKind.Filesystem, Path: Path.GetFullPath(Path.Combine(project, path)), Prefix: prefix, Env: env);
         }
 
