@@ -80,10 +80,7 @@ public class ClusterTests
     public async Task A_coordinator_and_two_workers_run_every_demo_table_and_a_third_worker_takes_shards()
     {
         await using var cluster = await FerryClusterHarness.CreateAsync("clusterrun", demoScale: 2);
-        var coordinator = cluster.StartCoordinator();
-        var w0 = cluster.StartWorker(0);
-        var w1 = cluster.StartWorker(1);
-        await cluster.WaitForMembersAsync(coordinator, w0, w1);
+        var (coordinator, w0, w1) = await cluster.StartCoordinatorAndTwoWorkersAsync();
 
         var bulk = await cluster.RunAsync(["stg.*", "files.*", "bl.*"], RunMode.Bulk, RunTimeout);
 
@@ -131,10 +128,7 @@ public class ClusterTests
     public async Task Killing_the_worker_copying_the_attachments_still_ends_with_every_file_copied_once_verified_and_one_successful_run()
     {
         await using var cluster = await FerryClusterHarness.CreateAsync("clusterfiles", demoScale: 10);
-        var coordinator = cluster.StartCoordinator();
-        var w0 = cluster.StartWorker(0);
-        var w1 = cluster.StartWorker(1);
-        await cluster.WaitForMembersAsync(coordinator, w0, w1);
+        var (coordinator, w0, w1) = await cluster.StartCoordinatorAndTwoWorkersAsync();
         var live = await StgTestBed.ScalarAsync<long>(cluster.QvpConnectionString, "SELECT count(*) FROM public.file_storage WHERE deleted_at IS NULL");
 
         var (run, runId) = await RunKillingItsWorkerAsync(cluster, "files.qvp", ProcessStep.Copying, w0, w1);
@@ -155,10 +149,7 @@ public class ClusterTests
     {
         await using var cluster = await FerryClusterHarness.CreateAsync("clusterkill");
         await AddLargeTableAsync(cluster, cluster.QvpConnectionString, 1_200_000);
-        var coordinator = cluster.StartCoordinator();
-        var w0 = cluster.StartWorker(0);
-        var w1 = cluster.StartWorker(1);
-        await cluster.WaitForMembersAsync(coordinator, w0, w1);
+        var (coordinator, w0, w1) = await cluster.StartCoordinatorAndTwoWorkersAsync();
 
         var (run, runId) = await RunKillingItsWorkerAsync(cluster, "stg.qvp.events", ProcessStep.Loading, w0, w1);
 
@@ -186,10 +177,7 @@ public class ClusterTests
         await using var cluster = await FerryClusterHarness.CreateAsync("clustercoord");
         await AddLargeTableAsync(cluster, cluster.QvpConnectionString, 800_000);
         await WritePipelinesAsync(cluster);
-        var coordinator = cluster.StartCoordinator();
-        var w0 = cluster.StartWorker(0);
-        var w1 = cluster.StartWorker(1);
-        await cluster.WaitForMembersAsync(coordinator, w0, w1);
+        var (coordinator, w0, w1) = await cluster.StartCoordinatorAndTwoWorkersAsync();
 
         var start = await cluster.Api.StartRunAsync(["everything"], RunMode.Bulk, null, CancellationToken.None);
         var id = start.Accepted!.PipelineRunId;

@@ -109,6 +109,14 @@ public sealed class FerryClusterHarness : IAsyncDisposable
     public Node StartCoordinator() =>
         Start("coordinator", CoordinatorPort, "coordinator", "--port", CoordinatorPort.ToString(), "--api-port", ApiPort.ToString(), "--seeds", Seeds);
 
+    /// <summary>A coordinator and workers 0 and 1, started and up in the cluster.</summary>
+    public async Task<(Node Coordinator, Node W0, Node W1)> StartCoordinatorAndTwoWorkersAsync()
+    {
+        var nodes = (StartCoordinator(), StartWorker(0), StartWorker(1));
+        await WaitForMembersAsync(nodes.Item1, nodes.Item2, nodes.Item3);
+        return nodes;
+    }
+
     public Node StartWorker(int index) =>
         Start($"worker{index}", WorkerPorts[index], "worker", "--port", WorkerPorts[index].ToString(), "--seeds", Seeds);
 
