@@ -11,6 +11,7 @@ using Ferry.Shared.Storage;
 using Ferry.Worker.Processes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Ferry.Cli.Commands;
 
@@ -105,12 +106,10 @@ public static class NodeCommands
     public static IHost BuildHost(RoleOptions options)
     {
         var metadata = MetadataLoader.Load(options.MetadataDirectory);
-        var store = ObjectStoreFactory.Create(metadata.ObjectStore);
         var target = metadata.Target.ToConnectionString("ferry-node");
         var history = new RunHistory(target);
         var isWorker = options.Roles.Contains(FerryNode.WorkerRole);
         var isCoordinator = options.Roles.Contains(FerryNode.CoordinatorRole);
-        var services = new ProcessServices(metadata, store, history);
         var nodeOptions = new NodeOptions
         {
             Roles = options.Roles,
@@ -121,16 +120,18 @@ public static class NodeCommands
             PersistenceConnectionString = target,
             ConsoleLogLevel = options.ConsoleLogLevel,
         };
-        var hb = FerryNode.CreateBuilder(nodeOptions, (builder, _) =>
+        var hb = FerryNode.CreateBuilder(nodeOptions, (builder, sp) =>
         {
             if (isWorker)
-                builder.AddWorkerRole(services);
+            {
+                // The store's warnings (an upload it could not abort) go to the node's log.
+                var store = ObjectStoreFactory.Create(metadata.ObjectStore, logs: sp.GetRequiredService<ILoggerFactory>());
+                builder.AddWorkerRole(new ProcessServices(metadata, store, history));
+            }
             else
                 builder.WithShardRegionProxy<ProcessRegion>(ProcessActor.TypeName, FerryNode.WorkerRole, new ProcessMessageExtractor());
             if (isCoordinator)
-                builder.AddPipelineRunner(metadata, isWorker ? services : null);
-            else
-                builder.AddPipelineRunnerProxy(services);
+                builder.AddPipelineRunner(metadata);
         }, s => s.AddSingleton(history).AddSingleton(metadata));
         if (isCoordinator && options.Api is not null)
             hb.AddCoordinatorApi(options.Api);

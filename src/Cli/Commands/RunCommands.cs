@@ -1,3 +1,4 @@
+using Ferry.Cli.Local;
 using System.CommandLine;
 using Ferry.Cli.Api;
 using Ferry.Cli.Rendering;

@@ -1,3 +1,4 @@
+using Ferry.Cli.Local;
 using Ferry.Coordinator.Pipelines;
 using Ferry.Shared.Stg;
 using Spectre.Console;

@@ -5,7 +5,6 @@ using Akka.Persistence;
 using Ferry.Shared.Bl;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
-using Ferry.Shared.Serialization;
 
 using ForeignKey = (Ferry.Shared.Metadata.QualifiedName Child, Ferry.Shared.Metadata.QualifiedName Parent, string Constraint);
 
@@ -39,9 +38,6 @@ namespace Ferry.Coordinator.Pipelines;
 public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
 {
     public const string DefaultPersistenceId = "pipeline-runner";
-
-    /// <summary>Name of the singleton (and of its proxies on other nodes).</summary>
-    public const string SingletonName = "pipeline-runner";
 
     /// <summary>A snapshot every this many events bounds recovery to the snapshot plus fewer events.</summary>
     public const int SnapshotEvery = 100;
@@ -117,17 +113,6 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
         var now = clock ?? (() => DateTimeOffset.UtcNow);
         var poll = pollInterval ?? DefaultPollInterval;
         return Akka.Actor.Props.Create(() => new PipelineRunner(metadata, processRegion, now, poll, foreignKeys));
-    }
-
-    /// <summary>Adds the runner's persisted types to Ferry's serializer; call once at node start, before the actor system.</summary>
-    public static void RegisterSerialization()
-    {
-        FerrySerializer.Register("ev-pipeline-run-started", typeof(PipelineRunStarted));
-        FerrySerializer.Register("ev-process-run-started-in-pipeline", typeof(ProcessRunStartedInPipeline));
-        FerrySerializer.Register("ev-process-finished-in-pipeline", typeof(ProcessFinishedInPipeline));
-        FerrySerializer.Register("ev-pipeline-run-finished", typeof(PipelineRunFinished));
-        FerrySerializer.Register("ev-scheduled-run-skipped", typeof(ScheduledRunSkipped));
-        FerrySerializer.Register("snap-pipeline-runner", typeof(PipelineRunnerState));
     }
 
     public PipelineRunner(MigrationMetadata metadata, IActorRef processRegion, Func<DateTimeOffset> clock, TimeSpan pollInterval,

@@ -77,7 +77,7 @@ public static class FerryNode
                     SeedNodes = options.Seeds.Select(SeedAddress).ToArray(),
                     SplitBrainResolver = new KeepMajorityOption(),
                 });
-                builder.WithCustomSerializer("ferry-json", [typeof(IFerryMessage)], system => new FerrySerializer(system));
+                builder.AddFerrySerialization();
                 builder.WithSqlPersistence(
                     connectionString: options.PersistenceConnectionString,
                     providerName: ProviderName.PostgreSQL15,

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Ferry.Shared.Metadata;
 
 namespace Ferry.Shared.Storage;
@@ -12,7 +13,8 @@ public static class ObjectStoreFactory
     /// A relative filesystem path is taken relative to <paramref name="baseDirectory"/> (typically the
     /// metadata folder), or the current directory when that is null.
     /// </summary>
-    public static IObjectStore Create(ObjectStoreConfig config, string? baseDirectory = null)
+    /// <param name="logs">Where the store's warnings go (the node's logging); none when null.</param>
+    public static IObjectStore Create(ObjectStoreConfig config, string? baseDirectory = null, ILoggerFactory? logs = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         var prefix = StorePrefix(config);
@@ -35,7 +37,7 @@ public static class ObjectStoreFactory
                     Prefix = prefix,
                     AccessKey = config.AccessKey ?? throw Missing("access key (a secret reference such as ${OCI_S3_ACCESS_KEY})"),
                     SecretKey = config.SecretKey ?? throw Missing("secret key (a secret reference such as ${OCI_S3_SECRET_KEY})"),
-                });
+                }, logs?.CreateLogger("Ferry.ObjectStore"));
 
             default:
                 throw new ArgumentOutOfRangeException(nameof(config), config.Kind, "object store: unknown kind");

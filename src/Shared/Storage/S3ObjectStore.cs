@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Net;
 using System.Runtime.CompilerServices;
 using Amazon.Runtime;
@@ -18,9 +20,12 @@ public sealed class S3ObjectStore : IObjectStore, IServerSideCopy, IDisposable
     private readonly S3ObjectStoreOptions _options;
     private readonly string _keyPrefix; // "" or "prefix/"
     private readonly ImmutableCredentials _credentials; // compared, never shown
+    private readonly ILogger _log;
 
-    public S3ObjectStore(S3ObjectStoreOptions options)
+    /// <param name="log">Where the store's warnings go (the node's logging); none when null.</param>
+    public S3ObjectStore(S3ObjectStoreOptions options, ILogger? log = null)
     {
+        _log = log ?? NullLogger.Instance;
         options.Validate();
         _options = options;
         var prefix = ObjectKey.NormalizeStorePrefix(options.Prefix);
@@ -52,7 +57,7 @@ public sealed class S3ObjectStore : IObjectStore, IServerSideCopy, IDisposable
         ct.ThrowIfCancellationRequested();
         // Nothing is sent yet: a small object becomes one PutObject on completion; a multipart upload
         // is initiated only when the first part is full.
-        return Task.FromResult<IObjectUpload>(new S3Upload(_s3, _options, ObjectKey.Validate(key), FullKey(key), Describe()));
+        return Task.FromResult<IObjectUpload>(new S3Upload(_s3, _options, ObjectKey.Validate(key), FullKey(key), Describe(), _log));
     }
 
     public async Task<Stream> OpenReadAsync(string key, CancellationToken ct = default)

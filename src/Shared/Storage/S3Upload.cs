@@ -1,7 +1,7 @@
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using Serilog;
+using Microsoft.Extensions.Logging;
 
 namespace Ferry.Shared.Storage;
 
@@ -27,6 +27,7 @@ internal sealed class S3Upload : IObjectUpload
     private readonly S3ObjectStoreOptions _options;
     private readonly string _fullKey;
     private readonly string _store;
+    private readonly ILogger _log;
     private readonly Writer _stream;
     private readonly CancellationTokenSource _abort = new();
     private readonly List<Task<SentPart>> _inFlight = [];
@@ -43,8 +44,9 @@ internal sealed class S3Upload : IObjectUpload
 
     private readonly record struct SentPart(PartETag ETag, byte[] Buffer);
 
-    public S3Upload(IAmazonS3 s3, S3ObjectStoreOptions options, string key, string fullKey, string store)
+    public S3Upload(IAmazonS3 s3, S3ObjectStoreOptions options, string key, string fullKey, string store, ILogger log)
     {
+        _log = log;
         _s3 = s3;
         _options = options;
         Key = key;
@@ -137,7 +139,7 @@ internal sealed class S3Upload : IObjectUpload
         }
         catch (Exception e) when (e is AmazonServiceException or HttpRequestException or OperationCanceledException or IOException)
         {
-            Log.Warning("{Store}: could not abort the unfinished multipart upload {UploadId} of {Key}; its parts stay until the bucket's lifecycle rule removes them: {Error}",
+            _log.LogWarning("{Store}: could not abort the unfinished multipart upload {UploadId} of {Key}; its parts stay until the bucket's lifecycle rule removes them: {Error}",
                 _store, uploadId, Key, e is AmazonServiceException se ? S3ObjectStore.Explain(se) : e.Message);
         }
     }

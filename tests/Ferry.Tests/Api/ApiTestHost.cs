@@ -75,7 +75,7 @@ public class ApiTestHost : IAsyncLifetime
                     SeedNodes = [FerryNode.SeedAddress($"127.0.0.1:{AkkaPort}")],
                     SplitBrainResolver = new KeepMajorityOption(),
                 });
-                builder.WithCustomSerializer("ferry-json", [typeof(IFerryMessage)], system => new FerrySerializer(system));
+                builder.AddFerrySerialization();
                 AddActors(builder);
             });
         });

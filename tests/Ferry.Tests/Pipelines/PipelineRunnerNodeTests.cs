@@ -57,7 +57,7 @@ public class PipelineRunnerNodeTests
         };
         using var host = FerryNode.CreateBuilder(options, (akka, _) => akka
             .AddWorkerRole(services)
-            .AddPipelineRunner(metadata, services, pollInterval: TimeSpan.FromSeconds(1))).Build();
+            .AddPipelineRunner(metadata, pollInterval: TimeSpan.FromSeconds(1))).Build();
         await host.StartAsync();
         try
         {

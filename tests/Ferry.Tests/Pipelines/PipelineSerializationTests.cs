@@ -38,8 +38,7 @@ public class PipelineSerializationTests : TestKit
     [MemberData(nameof(Persisted))]
     public void Every_event_of_the_runner_survives_a_round_trip_through_the_serializer(IFerryMessage message)
     {
-        PipelineRunner.RegisterSerialization();
-        var serializer = new FerrySerializer((ExtendedActorSystem)Sys);
+        var serializer = new FerrySerializer((ExtendedActorSystem)Sys, ProcessMessages.Types.Union(PipelineMessages.Types));
 
         var manifest = serializer.Manifest(message);
         var back = serializer.FromBinary(Json(serializer, message), manifest);
@@ -52,8 +51,7 @@ public class PipelineSerializationTests : TestKit
     [Fact]
     public void The_snapshot_of_the_runner_survives_a_round_trip_and_replays_to_the_same_state()
     {
-        PipelineRunner.RegisterSerialization();
-        var serializer = new FerrySerializer((ExtendedActorSystem)Sys);
+        var serializer = new FerrySerializer((ExtendedActorSystem)Sys, ProcessMessages.Types.Union(PipelineMessages.Types));
         var state = Events.Aggregate(PipelineRunnerState.Empty, (s, e) => s.Apply(e));
 
         var back = (PipelineRunnerState)serializer.FromBinary(Json(serializer, state), serializer.Manifest(state));

@@ -11,8 +11,7 @@ public static class EntityTesting
     /// <param name="retries">The ferry.process block: retries and backoff of a failed step.</param>
     public static Config Config(string retries = "max-retries = 2, min-backoff = 100ms, max-backoff = 400ms") => ConfigurationFactory.ParseString($$"""
         akka.loglevel = INFO
-        akka.actor.serializers.ferry = "Ferry.Shared.Serialization.FerrySerializer, Ferry.Shared"
-        akka.actor.serialization-bindings { "Ferry.Shared.Serialization.IFerryMessage, Ferry.Shared" = ferry }
+        {{Infrastructure.TestSerializer.Hocon}}
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
         akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.local"
         akka.persistence.snapshot-store.local.dir = "/tmp/ferry-test-snapshots"

@@ -3,7 +3,7 @@ using Ferry.Shared.Metadata;
 using Ferry.Shared.Stg;
 using Ferry.Worker.Stg;
 
-namespace Ferry.Coordinator.Pipelines;
+namespace Ferry.Cli.Local;
 
 /// <summary>The outcome of one process in a batch: its result, or the one-line error that stopped it.</summary>
 public sealed record ProcessOutcome(string ProcessId, StgRunResult? Result, string? Error)
