@@ -1,31 +1,17 @@
 using System.CommandLine;
 using Ferry.Cli.Commands;
+using Ferry.Cli.Rendering;
+using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 using Ferry.Worker.Processes;
-using Spectre.Console;
-using Spectre.Console.Rendering;
+using static Ferry.Tests.Api.PlainConsole;
 
 namespace Ferry.Tests.Api;
 
 [Collection(ApiCollection.Name)]
 public sealed class ClusterCommandTests(ApiTestHost host)
 {
-    private static string Render(IRenderable renderable)
-    {
-        var output = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(output),
-        });
-        console.Profile.Width = 250;
-        console.Write(renderable);
-        return output.ToString();
-    }
-
     private Task<int> FerryAsync(params string[] args)
     {
         var root = new RootCommand();
@@ -37,7 +23,7 @@ public sealed class ClusterCommandTests(ApiTestHost host)
     public async Task Status_lists_each_process_with_its_step_last_success_and_failure_and_marks_the_silent_one()
     {
         using var client = host.Client();
-        var text = Render(ClusterCommands.ProcessTable((await client.GetProcessesAsync(CancellationToken.None)).Processes));
+        var text = Render(ProcessTable.Build((await client.GetProcessesAsync(CancellationToken.None)).Processes));
 
         Assert.Matches(@"stg\.qvp\.users\s*│\s*idle\s*│.*\+1,000 ~0 -0", text);
         Assert.Matches(@"stg\.qvp\.orders\s*│\s*loading\s*│\s*r-orders-2 \(incremental\)\s*│.*│\s*2\s*│\s*never\s*│.*part-00003\.csv\.gz is truncated", text);
@@ -48,8 +34,8 @@ public sealed class ClusterCommandTests(ApiTestHost host)
     public async Task Cluster_and_sharding_tables_show_members_leader_and_shards_per_node()
     {
         using var client = host.Client();
-        var cluster = Render(ClusterCommands.ClusterTable(await client.GetClusterAsync(CancellationToken.None)));
-        var sharding = Render(ClusterCommands.ShardingTable(await client.GetShardingAsync(CancellationToken.None)));
+        var cluster = Render(ClusterTable.Build(await client.GetClusterAsync(CancellationToken.None)));
+        var sharding = Render(ShardingTable.Build(await client.GetShardingAsync(CancellationToken.None)));
 
         Assert.Contains(host.SelfAddress, cluster);
         Assert.Contains("coordinator", cluster);
@@ -65,10 +51,37 @@ public sealed class ClusterCommandTests(ApiTestHost host)
         await host.History.RecordAsync("stg.qvp.orders", new ActiveRun("r-table-1", RunMode.Incremental, null, start, "pr-table", ProcessStep.Loading),
             "failed", "loading", new Dictionary<string, double>(), start.AddSeconds(75), null, "stg.qvp.orders: load failed: [truncated] part", "akka.tcp://ferry@w2:4053");
         using var client = host.Client();
-        var text = Render(ClusterCommands.HistoryTable(await client.GetHistoryAsync(null, "pr-table", 10, CancellationToken.None)));
+        var text = Render(HistoryTable.Build(await client.GetHistoryAsync(null, "pr-table", 10, CancellationToken.None)));
 
         Assert.Matches(@"stg\.qvp\.orders\s*│\s*r-table-1\s*│\s*pr-table\s*│\s*incremental\s*│.*│\s*1 min 15 s\s*│\s*failed\s*│", text);
         Assert.Contains("stg.qvp.orders: load failed: [truncated] part", text);
+    }
+
+    [Theory]
+    [InlineData("stg.qvp.*", "stg.qvp.users,stg.qvp.orders")]
+    [InlineData("stg.*", "stg.qvp.users,stg.qvp.orders,stg.svp.slow")]   // * crosses dots, as in `ferry run stg.*`
+    [InlineData("stg.?vp.users", "stg.qvp.users")]
+    [InlineData("stg.svp.slow", "stg.svp.slow")]
+    public async Task Status_selects_processes_with_the_patterns_of_ferry_run(string pattern, string expected)
+    {
+        using var client = host.Client();
+        var processes = (await client.GetProcessesAsync(CancellationToken.None)).Processes;
+
+        var selected = ClusterCommands.SelectProcesses(processes, [pattern]).Select(p => p.ProcessId).ToList();
+
+        Assert.Equal(expected.Split(','), selected);
+        Assert.Equal(ProcessPattern.Match(pattern, processes.Select(p => p.ProcessId)), selected);
+    }
+
+    [Fact]
+    public async Task Status_with_a_pattern_that_matches_nothing_names_the_pattern()
+    {
+        using var client = host.Client();
+        var processes = (await client.GetProcessesAsync(CancellationToken.None)).Processes;
+
+        var e = Assert.Throws<ArgumentException>(() => ClusterCommands.SelectProcesses(processes, ["stg.qvp.*", "bl.*"]));
+
+        Assert.StartsWith("no process matches bl.* (the coordinator knows 3 process(es)", e.Message);
     }
 
     [Fact]

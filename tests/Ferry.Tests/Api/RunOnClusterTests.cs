@@ -7,19 +7,7 @@ namespace Ferry.Tests.Api;
 [Collection(ApiCollection.Name)]
 public sealed class RunOnClusterTests(ApiTestHost host)
 {
-    private static (IAnsiConsole Console, StringWriter Output) Recording()
-    {
-        var output = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(output),
-        });
-        console.Profile.Width = 220;
-        return (console, output);
-    }
+    private static (IAnsiConsole Console, StringWriter Output) Recording() => PlainConsole.Recording(220);
 
     private Task<int> RunAsync(string target, bool wait, IAnsiConsole console)
     {
