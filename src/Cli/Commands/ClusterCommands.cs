@@ -105,7 +105,7 @@ public static class ClusterCommands
     {
         try
         {
-            var start = await client.StartRunAsync(targets, mode, sweep, ct);
+            var start = await StartAsync(client, targets, mode, sweep, console, ct);
             if (start.Rejected is { } rejected)
             {
                 var active = rejected.ActivePipelineRunId is { } id ? $" (active pipeline run: {id})" : "";
@@ -134,6 +134,31 @@ public static class ClusterCommands
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------
+
+    /// <summary>How long `ferry run` keeps asking a coordinator that answers 503 (its runner waits for the target database).</summary>
+    public static readonly TimeSpan StartPatience = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Starts the run; while the coordinator answers 503 (the runner is not up: its database is gone, or it is
+    /// moving), says why and asks again. A runner that cannot persist a run has not accepted it, so asking
+    /// again starts nothing twice; a run that was accepted after all is answered "already running".
+    /// </summary>
+    private static async Task<RunStart> StartAsync(FerryApiClient client, string[] targets, RunMode mode, bool? sweep, IAnsiConsole console, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + StartPatience;
+        while (true)
+        {
+            try
+            {
+                return await client.StartRunAsync(targets, mode, sweep, ct);
+            }
+            catch (FerryApiException e) when (e.Status == System.Net.HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < deadline)
+            {
+                console.MarkupLine($"[yellow]{Markup.Escape(e.Message)}[/]; retrying in 5 s");
+                await Task.Delay(TimeSpan.FromSeconds(5), ct);
+            }
+        }
+    }
 
     private static async Task<int> WithClientAsync(string? coordinator, string? token, Func<FerryApiClient, Task<int>> work)
     {

@@ -11,7 +11,7 @@ public sealed class ClusterUnavailableException(string message) : Exception(mess
 /// request, with the API's timeout. A timeout becomes a <see cref="ClusterUnavailableException"/> that
 /// says who did not answer; the request's own cancellation (the client went away) passes through.
 /// </summary>
-public sealed class ActorQueries(IReadOnlyActorRegistry registry, ApiOptions options)
+public sealed class ActorQueries(IReadOnlyActorRegistry registry, ApiOptions options, TargetHealth target)
 {
     public TimeSpan Timeout => options.AskTimeout;
 
@@ -23,14 +23,19 @@ public sealed class ActorQueries(IReadOnlyActorRegistry registry, ApiOptions opt
         {
             return await actor.Ask<object>(message, wait, ct);
         }
-        catch (AskTimeoutException)
+        catch (Exception e) when (e is AskTimeoutException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
-            throw new ClusterUnavailableException($"{who} did not answer within {wait.TotalSeconds:0.#} s");
+            throw new ClusterUnavailableException(await SilentAsync(who, wait, ct));
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new ClusterUnavailableException($"{who} did not answer within {wait.TotalSeconds:0.#} s");
-        }
+    }
+
+    /// <summary>Why an actor may be silent: a persistent actor whose database is gone waits for it (and is back by itself once it returns).</summary>
+    private async Task<string> SilentAsync(string who, TimeSpan wait, CancellationToken ct)
+    {
+        var silent = $"{who} did not answer within {wait.TotalSeconds:0.#} s";
+        return await target.ProblemAsync(ct) is { } problem
+            ? $"{silent}: the {problem}; Ferry's actors come back by themselves once it is reachable"
+            : silent;
     }
 
     /// <summary>A message that has no answer.</summary>

@@ -46,6 +46,7 @@ public static class CoordinatorApi
             {
                 services.AddSingleton(options);
                 services.AddSingleton<ActorQueries>();
+                services.AddSingleton<TargetHealth>();
                 services.AddSingleton<MemberUpTimes>();
                 services.AddHostedService(sp => sp.GetRequiredService<MemberUpTimes>());
                 services.AddRouting();
