@@ -20,12 +20,14 @@ public sealed record StepProgress(string ProcessId, ProcessStep Step, long RowsD
     public StepProgress Finished() => this with { RowsExpected = RowsDone };
 
     /// <summary>"1,200,000 / 5,000,000 rows", "1,200 files" when nothing is expected: for a person.</summary>
-    public string Counted()
+    public string Counted(IFormatProvider? culture = null)
     {
         var unit = ProcessKinds.Of(ProcessId) == ProcessKind.Files ? "files" : "rows";
-        return RowsExpected is { } expected ? $"{RowsDone:N0} / {expected:N0} {unit}" : $"{RowsDone:N0} {unit}";
+        return RowsExpected is { } expected
+            ? string.Create(culture, $"{RowsDone:N0} / {expected:N0} {unit}")
+            : string.Create(culture, $"{RowsDone:N0} {unit}");
     }
 
     /// <summary>"loading 1,200,000 / 5,000,000 rows", as `ferry status` and the CLI's progress lines show it.</summary>
-    public string Describe() => $"{Step.ToString().ToLowerInvariant()} {Counted()}";
+    public string Describe(IFormatProvider? culture = null) => $"{Step.ToString().ToLowerInvariant()} {Counted(culture)}";
 }
