@@ -19,7 +19,7 @@ public sealed record ProcessOutcome(string ProcessId, StgRunResult? Result, stri
 public sealed class LocalBatch(MigrationMetadata metadata, StgProcess process)
 {
     public async Task<IReadOnlyList<ProcessOutcome>> RunAsync(IReadOnlyList<SourceTable> tables, RunMode mode, int parallelism,
-        bool? keySweep = null, IProgress<StgProgress>? progress = null, Action<ProcessOutcome>? finished = null, CancellationToken ct = default)
+        bool? keySweep = null, IProgress<Ferry.Shared.Processes.StepProgress>? progress = null, Action<ProcessOutcome>? finished = null, CancellationToken ct = default)
     {
         var perSource = metadata.Sources.ToDictionary(s => s.Key, s => new SemaphoreSlim(Math.Max(1, s.Value.MaxConcurrentExtracts)));
         var outcomes = new ConcurrentDictionary<string, ProcessOutcome>();

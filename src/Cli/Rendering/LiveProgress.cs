@@ -1,20 +1,20 @@
 using System.Collections.Concurrent;
-using Ferry.Worker.Stg;
+using Ferry.Shared.Processes;
 using Spectre.Console;
 
 namespace Ferry.Cli.Rendering;
 
 /// <summary>
-/// Shows what long work is doing: a live table of processes, steps and rows on a terminal, or a line per
-/// step change (and every few seconds) when the output is a file or CI log.
+/// Shows what long work is doing: a live table of processes, steps, rows done of rows expected and bytes
+/// on a terminal, or a line per step change (and every few seconds) when the output is a file or CI log.
 /// </summary>
-public sealed class LiveProgress : IProgress<StgProgress>
+public sealed class LiveProgress : IProgress<StepProgress>
 {
-    private readonly ConcurrentDictionary<string, StgProgress> _state = new();
+    private readonly ConcurrentDictionary<string, StepProgress> _state = new();
     private readonly ConcurrentDictionary<string, DateTime> _lastLine = new();
     private readonly bool _interactive = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
 
-    public void Report(StgProgress value)
+    public void Report(StepProgress value)
     {
         var previous = _state.GetValueOrDefault(value.ProcessId);
         _state[value.ProcessId] = value;
@@ -23,9 +23,7 @@ public sealed class LiveProgress : IProgress<StgProgress>
         if (previous?.Step != value.Step || now - _lastLine.GetValueOrDefault(value.ProcessId) > TimeSpan.FromSeconds(5))
         {
             _lastLine[value.ProcessId] = now;
-            Console.WriteLine(value.Step == StgStep.Merging
-                ? $"  {value.ProcessId}: merging"
-                : $"  {value.ProcessId}: {value.Step.ToString().ToLowerInvariant()} {value.Rows:N0} rows");
+            Console.WriteLine($"  {value.ProcessId}: {value.Describe()}");
         }
     }
 
@@ -57,10 +55,11 @@ public sealed class LiveProgress : IProgress<StgProgress>
     private Table Render(string title)
     {
         var table = new Table { Title = new TableTitle(title), Border = TableBorder.Simple };
-        table.AddColumns("process", "step", "rows");
+        table.AddColumns("process", "step", "done", "MB");
         table.Columns[2].RightAligned();
+        table.Columns[3].RightAligned();
         foreach (var p in _state.Values.OrderBy(p => p.ProcessId))
-            table.AddRow(p.ProcessId, p.Step.ToString().ToLowerInvariant(), p.Rows.ToString("N0"));
+            table.AddRow(p.ProcessId, p.Step.ToString().ToLowerInvariant(), Markup.Escape(p.Counted()), (p.Bytes / 1e6).ToString("N1"));
         return table;
     }
 }

@@ -19,7 +19,8 @@ public static class ProcessTable
                 table.AddRow(Cell(p.ProcessId), new Markup("[yellow]no answer[/]"), Cell(""), Cell(""), Cell(""), Cell(""), Cell(""), Cell(""));
                 continue;
             }
-            var step = s.Step == ProcessStep.Idle ? new Markup("idle") : new Markup($"[blue]{Lower(s.Step)}[/]");
+            var step = s.Step == ProcessStep.Idle ? new Markup("idle")
+                : new Markup($"[blue]{Lower(s.Step)}[/]" + (s.Progress is { } done ? " " + Markup.Escape(done.Counted()) : ""));
             table.AddRow(Cell(p.ProcessId), step,
                 Cell(s.ActiveRunId is { } run ? $"{run} ({Lower(s.ActiveMode)})" : ""),
                 Cell(When(s.ActiveSince)),

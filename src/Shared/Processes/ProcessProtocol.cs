@@ -54,7 +54,7 @@ public static class ProcessKinds
     };
 }
 
-/// <summary>What a process is doing and what it last did.</summary>
+/// <summary>What a process is doing and what it last did; <see cref="Progress"/> is the running step's latest report (null when idle or before its first).</summary>
 public sealed record ProcessStatus(
     string ProcessId,
     ProcessStep Step,
@@ -65,7 +65,8 @@ public sealed record ProcessStatus(
     string? LastError,
     RunSummary? LastSuccess,
     RunSummary? LastFailure,
-    string? Node) : IFerryMessage;
+    string? Node,
+    StepProgress? Progress = null) : IFerryMessage;
 
 /// <summary>A finished run: when, how it ended, and what it did.</summary>
 public sealed record RunSummary(

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Ferry.Shared.Files;
 using Ferry.Shared.Metadata;
+using Ferry.Shared.Processes;
 using Ferry.Shared.Sql;
 using Ferry.Shared.Stg;
 using Ferry.Shared.Storage;
@@ -37,9 +38,9 @@ public sealed class FilesProcess(MigrationMetadata metadata)
     private string StgSchema => metadata.Target.StgSchema;
 
     /// <summary>A whole run in one call: <see cref="ListAsync"/>, then <see cref="CopyAsync"/> (`ferry files run`, tests).</summary>
-    public async Task<FilesRunResult> RunAsync(FilesDefinition files, RunMode mode, string runId, IProgress<StgProgress>? progress, CancellationToken ct)
+    public async Task<FilesRunResult> RunAsync(FilesDefinition files, RunMode mode, string runId, IProgress<StepProgress>? progress, CancellationToken ct)
     {
-        var listed = await ListAsync(files, ct);
+        var listed = await ListAsync(files, progress, ct);
         return await CopyAsync(files, mode, runId, listed, progress, ct);
     }
 
@@ -47,7 +48,10 @@ public sealed class FilesProcess(MigrationMetadata metadata)
     /// The Listing step: checks the target store answers, then streams the source table's live rows into the
     /// run's listing table on the target (<see cref="FileListing"/>), where the Copying step reads them.
     /// </summary>
-    public async Task<FilesListing> ListAsync(FilesDefinition files, CancellationToken ct)
+    public Task<FilesListing> ListAsync(FilesDefinition files, CancellationToken ct) => ListAsync(files, null, ct);
+
+    /// <param name="progress">Listing: at the start (0), and the files listed at the end.</param>
+    public async Task<FilesListing> ListAsync(FilesDefinition files, IProgress<StepProgress>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(files);
         var sourceDb = SourceOf(files);
@@ -56,9 +60,12 @@ public sealed class FilesProcess(MigrationMetadata metadata)
         {
             await using var session = await OpenLockedAsync(files, ct);
             await Step(files, "check the target store", async () => await target.StatAsync(files.TargetKeyOf("ferry-probe"), ct) ?? null);
+            var tally = new ProgressTotal(files.ProcessId, ProcessStep.Listing, null, progress);
             var listedAt = DateTimeOffset.UtcNow;
             var rows = await Step(files, $"list {files.ListingTable} on {files.Source}",
                 () => FileListing.LoadAsync(files, sourceDb.ToConnectionString("ferry-files"), session, ct));
+            tally.Add(rows, 0);
+            tally.Finish();
             return new FilesListing(rows, listedAt);
         }
         finally
@@ -72,7 +79,7 @@ public sealed class FilesProcess(MigrationMetadata metadata)
     /// the window before <see cref="FilesListing.At"/>, plus every one not yet copied), records every outcome, and drops
     /// the listing. A listing that is gone or cut short (a database crash empties unlogged tables) is made again first.
     /// </summary>
-    public async Task<FilesRunResult> CopyAsync(FilesDefinition files, RunMode mode, string runId, FilesListing listed, IProgress<StgProgress>? progress, CancellationToken ct)
+    public async Task<FilesRunResult> CopyAsync(FilesDefinition files, RunMode mode, string runId, FilesListing listed, IProgress<StepProgress>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);
@@ -84,12 +91,16 @@ public sealed class FilesProcess(MigrationMetadata metadata)
             await using var session = await OpenLockedAsync(files, ct);
             await using var writer = new NpgsqlConnection(metadata.Target.ToConnectionString("ferry-files"));
             await Step(files, "connect to the target database", async () => { await writer.OpenAsync(ct); return true; });
+            var rows = listed.Rows;
             if (await FileListing.CountAsync(files, session, ct) != listed.Rows)
-                await Step(files, $"list {files.ListingTable} on {files.Source} again (the listing table was lost)",
+                rows = await Step(files, $"list {files.ListingTable} on {files.Source} again (the listing table was lost)",
                     () => FileListing.LoadAsync(files, sourceDb.ToConnectionString("ferry-files"), session, ct));
             var since = FileListing.CreatedSince(files, mode, listed.At);
+            // A bulk copy looks at every listed file; an incremental one at a window of them, not counted beforehand.
+            var tally = new ProgressTotal(files.ProcessId, ProcessStep.Copying, since is null ? rows : null, progress);
             var result = await CopyAllAsync(files, runId, new FileCopier(files, source, target),
-                FileListing.ReadAsync(session, files, StgSchema, since, ct), writer, progress, ct);
+                FileListing.ReadAsync(session, files, StgSchema, since, ct), writer, tally, ct);
+            tally.Finish();
             await FileListing.DropAsync(files, session, ct);
             return result;
         }
@@ -156,9 +167,9 @@ public sealed class FilesProcess(MigrationMetadata metadata)
     }
 
     private async Task<FilesRunResult> CopyAllAsync(FilesDefinition files, string runId, FileCopier copier, IAsyncEnumerable<ListedFile> listed,
-        NpgsqlConnection writer, IProgress<StgProgress>? progress, CancellationToken ct)
+        NpgsqlConnection writer, ProgressTotal tally, CancellationToken ct)
     {
-        long copied = 0, skipped = 0, failed = 0, done = 0;
+        long copied = 0, skipped = 0, failed = 0;
         var failures = new List<FileFailure>();
         var targetFailuresInARow = 0;
         // Enough consecutive failures of the target store (and no success in between) to say it is unusable, not unlucky.
@@ -195,8 +206,7 @@ public sealed class FilesProcess(MigrationMetadata metadata)
                     if (outcome.Status != CopyStatus.Skipped)
                         await outcomes.Writer.WriteAsync(new FileCopyRow(file.SourceKey, outcome.TargetKey, outcome.SizeBytes, outcome.Checksum,
                             outcome.Status == CopyStatus.Copied ? FileCopyTable.Copied : FileCopyTable.Failed, outcome.Error, file.CreatedAt), token);
-                    if (progress is not null)
-                        lock (failures) progress.Report(new StgProgress(files.ProcessId, StgStep.Loading, ++done));
+                    tally.Add(1, outcome.Status == CopyStatus.Copied ? outcome.SizeBytes ?? 0 : 0);
                 });
             outcomes.Writer.Complete();
             await recording;

@@ -32,7 +32,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
     private IActorRef? _step;
     private int _attempts;
     private string? _lastError;
-    private long _rows;
+    private StepProgress? _progress;
     private readonly Dictionary<string, double> _stepSeconds = new();
     private Task _historyWrites = Task.CompletedTask;
 
@@ -64,7 +64,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
             Sender.Tell(new CancelAccepted(_processId, run?.RunId));
             if (run is not null) Fail(run, "cancelled by request");
         });
-        Command<StepProgress>(p => { if (p.RunId == _state.Active?.RunId) _rows = p.Rows; });
+        Command<StepProgressed>(p => { if (p.RunId == _state.Active?.RunId) _progress = p.Progress; });
         Command<StepAttemptFailed>(f =>
         {
             if (f.RunId != _state.Active?.RunId) return;
@@ -161,7 +161,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
         var run = _state.Active!;
         _attempts = 0;
         _lastError = null;
-        _rows = 0;
+        _progress = null;
         if (_step is not null) { Context.Unwatch(_step); Context.Stop(_step); }
         var child = Props.Create(() => new StepActor(Self, _processId, run, _services));
         var options = Backoff.OnFailure(child, $"{run.Step.ToString().ToLowerInvariant()}", _retry.MinBackoff, _retry.MaxBackoff, 0.2, _retry.MaxRetries)
@@ -202,5 +202,5 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
     }
 
     private ProcessStatus Status() => new(_processId, _state.Step, _state.Active?.RunId, _state.Active?.Mode, _state.Active?.StartedAt,
-        _attempts, _lastError, _state.LastSuccess, _state.LastFailure, _node);
+        _attempts, _lastError, _state.LastSuccess, _state.LastFailure, _node, _state.Active is null ? null : _progress);
 }

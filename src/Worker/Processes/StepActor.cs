@@ -20,8 +20,8 @@ public sealed record StepSucceeded(string RunId, ProcessStep Step, IProcessEvent
 /// </summary>
 public sealed record StepAttemptFailed(string RunId, ProcessStep Step, string Error, bool Permanent = false);
 
-/// <summary>Rows handled so far in the running step (for status queries).</summary>
-public sealed record StepProgress(string RunId, long Rows);
+/// <summary>The running step's latest progress, sent to its entity (for status queries).</summary>
+public sealed record StepProgressed(string RunId, StepProgress Progress);
 
 /// <summary>
 /// Runs one step of one run off the entity's thread: the I/O runs in a task piped back to this actor.
@@ -68,7 +68,7 @@ public sealed class StepActor : ReceiveActor
         var self = Self;
         var entity = _entity;
         var runId = _run.RunId;
-        var progress = new SyncProgress<StgProgress>(p => entity.Tell(new StepProgress(runId, p.Rows)));
+        var progress = new SyncProgress<StepProgress>(p => entity.Tell(new StepProgressed(runId, p)));
         RunAsync(progress, _cts.Token).PipeTo(self, success: e => new Done(e));
     }
 
@@ -109,10 +109,10 @@ public sealed class StepActor : ReceiveActor
         || sqlState.StartsWith("57", StringComparison.Ordinal)  // operator intervention (shutdown, cancel)
         || sqlState.StartsWith("58", StringComparison.Ordinal); // system error (I/O)
 
-    private Task<IProcessEvent> RunAsync(IProgress<StgProgress> progress, CancellationToken ct) => _run.Step switch
+    private Task<IProcessEvent> RunAsync(IProgress<StepProgress> progress, CancellationToken ct) => _run.Step switch
     {
         ProcessStep.Transforming => TransformAsync(ct),
-        ProcessStep.Listing => ListAsync(ct),
+        ProcessStep.Listing => ListAsync(progress, ct),
         ProcessStep.Copying => CopyAsync(progress, ct),
         _ => StgStepAsync(progress, ct),
     };
@@ -135,15 +135,15 @@ public sealed class StepActor : ReceiveActor
     }
 
     /// <summary>A files run's first step: the source table's objects listed into the target, for the Copying step.</summary>
-    private async Task<IProcessEvent> ListAsync(CancellationToken ct)
+    private async Task<IProcessEvent> ListAsync(IProgress<StepProgress> progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        var listed = await _services.Files.ListAsync(Files(), ct);
+        var listed = await _services.Files.ListAsync(Files(), progress, ct);
         return new FilesListed(_run.RunId, listed.Rows, listed.At, clock.Elapsed);
     }
 
     /// <summary>A files run's copy: failed files end the run failed (the others are copied and recorded; the next run retries them, whatever their age).</summary>
-    private async Task<IProcessEvent> CopyAsync(IProgress<StgProgress> progress, CancellationToken ct)
+    private async Task<IProcessEvent> CopyAsync(IProgress<StepProgress> progress, CancellationToken ct)
     {
         var listed = new FilesListing(_run.ListedFiles ?? -1, _run.ListedAt ?? _run.StartedAt);
         var result = await _services.Files.CopyAsync(Files(), _run.Mode, _run.RunId, listed, progress, ct);
@@ -156,7 +156,7 @@ public sealed class StepActor : ReceiveActor
         ?? throw new InvalidOperationException($"{_processId} is not a files process in this worker's metadata");
 
     /// <summary>One step of an STG run: extract, load or merge.</summary>
-    private async Task<IProcessEvent> StgStepAsync(IProgress<StgProgress> progress, CancellationToken ct)
+    private async Task<IProcessEvent> StgStepAsync(IProgress<StepProgress> progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var table = _services.Metadata.FindTable(_processId)
@@ -174,13 +174,13 @@ public sealed class StepActor : ReceiveActor
                     return new RunSucceeded(_run.RunId, direct, DateTimeOffset.UtcNow);
                 try
                 {
-                    return new RunSucceeded(_run.RunId, await _services.Stg.MergeAsync(_run.Manifest!, _run.LoadedRows!.Value, ct), DateTimeOffset.UtcNow);
+                    return new RunSucceeded(_run.RunId, await _services.Stg.MergeAsync(_run.Manifest!, _run.LoadedRows!.Value, progress, ct), DateTimeOffset.UtcNow);
                 }
                 catch (LoadTableMissingException)
                 {
                     // The load table went away (a restarted database drops unlogged tables): load the files again, then merge.
                     var reloaded = await _services.Stg.LoadAsync(_run.Manifest!, progress, ct);
-                    var counts = reloaded.MergedDirectly ? reloaded.Counts! : await _services.Stg.MergeAsync(_run.Manifest!, reloaded.Rows, ct);
+                    var counts = reloaded.MergedDirectly ? reloaded.Counts! : await _services.Stg.MergeAsync(_run.Manifest!, reloaded.Rows, progress, ct);
                     return new RunSucceeded(_run.RunId, counts, DateTimeOffset.UtcNow);
                 }
             default:

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.RegularExpressions;
 using Ferry.Shared.Metadata;
+using Ferry.Shared.Processes;
 using Ferry.Shared.Sql;
 using Ferry.Shared.Stg;
 using Ferry.Shared.Storage;
@@ -27,7 +28,8 @@ public sealed partial class Extractor(IObjectStore store)
 {
     private const int CopyBufferSize = 1 << 20;
 
-    public async Task<Manifest> ExtractAsync(ExtractRequest req, IProgress<long>? rowsProgress = null, CancellationToken ct = default)
+    /// <param name="progress">Rows and compressed bytes written so far, summed over the chunks; rows expected from the catalog's estimate.</param>
+    public async Task<Manifest> ExtractAsync(ExtractRequest req, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
     {
         var table = req.Table;
         var folder = RunLayout.RunFolder(table, req.RunId);
@@ -55,14 +57,15 @@ public sealed partial class Extractor(IObjectStore store)
         var watermark = table.Cdc.Mode == CdcMode.Watermark && req.Mode == RunMode.Incremental
             ? await StgWatermarkAsync(req, ct) : null;
         var plan = CdcPlan.For(table, req.Mode, snapshotTime, watermark);
-        var ranges = await PlanRangesAsync(control, table, columns, plan, ct);
+        // A complete extract reads the whole table, so the catalog's estimate is what to expect; a CDC window has none.
+        var estimate = plan.Complete ? await SourceSchema.EstimateRowsAsync(control, table.Schema, table.Table, ct) : -1;
+        var ranges = await PlanRangesAsync(control, table, columns, plan, estimate, ct);
 
         var selectList = SqlText.IdentList(columns.Select(c => c.Name));
         var from = SqlText.Qualified(table.Schema, table.Table);
         var parallelism = Math.Max(1, Math.Min(Math.Min(req.MaxParallelism, table.Chunking.Parallelism), ranges.Count));
         var parts = new PartInfo[ranges.Count];
-        long rowsSoFar = 0;
-        var progress = new Progress<long>(n => rowsProgress?.Report(Interlocked.Add(ref rowsSoFar, n)));
+        var total = new ProgressTotal(table.ProcessId, ProcessStep.Extracting, estimate >= 0 ? estimate : null, progress);
         await Parallel.ForEachAsync(Enumerable.Range(0, ranges.Count), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct },
             async (i, token) =>
             {
@@ -70,7 +73,7 @@ public sealed partial class Extractor(IObjectStore store)
                 var where = string.Join(" AND ", new[] { plan.Predicate is null ? null : $"({plan.Predicate})", range.Predicate }.Where(p => p is not null));
                 var sql = $"COPY (SELECT {selectList} FROM {from}{(where.Length > 0 ? " WHERE " + where : "")}) TO STDOUT (FORMAT csv, HEADER)";
                 var settings = plan.Settings.Concat(range.Settings).ToDictionary();
-                var part = await ExtractPartAsync(req.SourceConnectionString, snapshotId, sql, settings, folder, RunLayout.PartName(i), rowsProgress is null ? null : progress, token);
+                var part = await ExtractPartAsync(req.SourceConnectionString, snapshotId, sql, settings, folder, RunLayout.PartName(i), total, token);
                 parts[i] = part with { KeyRange = range.Description };
             });
 
@@ -86,11 +89,12 @@ public sealed partial class Extractor(IObjectStore store)
             plan.Complete, plan.Bounds, snapshotTime, columns, table.Key, parts, keys, table.SoftDeleteColumn, DateTimeOffset.UtcNow,
             ExtractSettings.Pinned);
         await store.PutBytesAsync(folder + Manifest.FileName, manifest.ToJson(), ct);
+        total.Finish();
         return manifest;
     }
 
     private async Task<PartInfo> ExtractPartAsync(string connectionString, string snapshotId, string copySql,
-        IReadOnlyDictionary<string, string> settings, string folder, string partName, IProgress<long>? progress, CancellationToken ct)
+        IReadOnlyDictionary<string, string> settings, string folder, string partName, ProgressTotal? total, CancellationToken ct)
     {
         await using var conn = new NpgsqlConnection(connectionString);
         await conn.OpenAsync(ct);
@@ -106,7 +110,7 @@ public sealed partial class Extractor(IObjectStore store)
 
         await using var upload = await store.BeginUploadAsync(folder + partName, ct);
         var hashing = new HashingStream(upload.Stream, leaveOpen: true);
-        long records = 0;
+        long records = 0, bytesReported = 0;
         await using (var gzip = new GZipStream(hashing, CompressionLevel.Fastest, leaveOpen: true))
         await using (var copy = await PgCopy.ExportAsync(conn, copySql, ct))
         {
@@ -119,10 +123,13 @@ public sealed partial class Extractor(IObjectStore store)
                 // The first record is the header.
                 var rows = records == 0 && ends > 0 ? ends - 1 : ends;
                 records += ends;
-                if (rows > 0) progress?.Report(rows);
                 await gzip.WriteAsync(buffer.AsMemory(0, n), ct);
+                total?.Add(rows, hashing.BytesSeen - bytesReported);
+                bytesReported = hashing.BytesSeen;
             }
         }
+        // What gzip held back until it was closed.
+        total?.Add(0, hashing.BytesSeen - bytesReported);
         await hashing.FlushAsync(ct);
         await upload.CompleteAsync(ct);
         await tx.CommitAsync(ct);
@@ -133,13 +140,12 @@ public sealed partial class Extractor(IObjectStore store)
 
     /// <summary>One range for small tables and CDC extracts; integer-keyed large tables get ranges of about RowsPerChunk rows.</summary>
     private static async Task<IReadOnlyList<KeyRange>> PlanRangesAsync(NpgsqlConnection control, SourceTable table, IReadOnlyList<ColumnSpec> columns,
-        CdcPlan plan, CancellationToken ct)
+        CdcPlan plan, long estimate, CancellationToken ct)
     {
         var whole = new[] { new KeyRange(null, new Dictionary<string, string>(), null) };
         if (!plan.Complete || table.Key.Count != 1) return whole;
         var keyColumn = columns.First(c => c.Name == table.Key[0]);
         if (!SourceSchema.IsIntegerType(keyColumn.StgType)) return whole;
-        var estimate = await SourceSchema.EstimateRowsAsync(control, table.Schema, table.Table, ct);
         if (estimate < table.Chunking.ThresholdRows) return whole;
 
         var key = SqlText.Ident(keyColumn.Name);

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
+using Ferry.Shared.Processes;
 using Ferry.Shared.Sql;
 using Ferry.Shared.Stg;
 using Ferry.Shared.Storage;
@@ -31,9 +32,11 @@ public sealed class Loader(IObjectStore store)
     }
 
     /// <param name="folder">The run folder in the object store that holds the manifest's parts.</param>
+    /// <param name="progress">Rows and compressed bytes of the parts loaded so far (each counted once it passed its checks), out of the manifest's rows.</param>
     public async Task<LoadResult> LoadAsync(Manifest manifest, string folder, string targetConnectionString, string stgSchema,
-        int parallelism = 2, IProgress<long>? rowsProgress = null, CancellationToken ct = default)
+        int parallelism = 2, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
     {
+        var tally = new ProgressTotal(manifest.ProcessId, ProcessStep.Loading, manifest.TotalRows, progress);
         await using var conn = new NpgsqlConnection(targetConnectionString);
         await conn.OpenAsync(ct);
         await PgCopy.PinSessionAsync(conn, ct);
@@ -57,7 +60,8 @@ public sealed class Loader(IObjectStore store)
             if (empty && manifest.Parts.Count > 1 && parallelism > 1)
             {
                 await tx.CommitAsync(ct);
-                var direct = await LoadEmptyInParallelAsync(manifest, folder, targetConnectionString, stg, columnList, parallelism, rowsProgress, ct);
+                var direct = await LoadEmptyInParallelAsync(manifest, folder, targetConnectionString, stg, columnList, parallelism, tally, ct);
+                tally.Finish();
                 return direct with { SchemaChanges = changes };
             }
             if (empty)
@@ -67,10 +71,11 @@ public sealed class Loader(IObjectStore store)
                 var copySql = $"COPY {stg} ({columnList}, stg_row_hash, stg_run_id) FROM STDIN (FORMAT csv, FREEZE)";
                 long rows = 0;
                 foreach (var part in manifest.Parts)
-                    rows += await LoadPartAsync(conn, folder, manifest, part, copySql, "," + manifest.RunId, rowsProgress, ct);
+                    rows += await LoadPartAsync(conn, folder, manifest, part, copySql, "," + manifest.RunId, tally, ct);
                 if (manifest.SoftDeleteColumn is { } soft)
                     await conn.ExecAsync($"UPDATE {stg} SET stg_deleted_at = stg_inserted_at WHERE {SqlText.Ident(soft)} IS NOT NULL", ct);
                 await tx.CommitAsync(ct);
+                tally.Finish();
                 return new LoadResult(rows, true, new MergeCounts(rows, 0, 0, 0), changes);
             }
             await tx.CommitAsync(ct);
@@ -91,7 +96,7 @@ public sealed class Loader(IObjectStore store)
                 await using var partConn = new NpgsqlConnection(targetConnectionString);
                 await partConn.OpenAsync(token);
                 await PgCopy.PinSessionAsync(partConn, token);
-                var n = await LoadPartAsync(partConn, folder, manifest, part, loadCopy, "", rowsProgress, token);
+                var n = await LoadPartAsync(partConn, folder, manifest, part, loadCopy, "", tally, token);
                 Interlocked.Add(ref total, n);
             });
         if (manifest.Keys is { } keysPart)
@@ -104,6 +109,7 @@ public sealed class Loader(IObjectStore store)
         // The merge checks this note, so it never merges a load table left over from another run.
         await conn.ExecAsync($"COMMENT ON TABLE {load} IS {SqlText.Literal(LoadNote(manifest.RunId, total))}", ct);
         await conn.ExecAsync($"ANALYZE {load}", ct);
+        tally.Finish();
         return new LoadResult(total, false, null, changes);
     }
 
@@ -114,7 +120,7 @@ public sealed class Loader(IObjectStore store)
     /// the next run then merges instead of loading, and ends in the same state.)
     /// </summary>
     private async Task<LoadResult> LoadEmptyInParallelAsync(Manifest manifest, string folder, string targetConnectionString, string stg,
-        string columnList, int parallelism, IProgress<long>? rowsProgress, CancellationToken ct)
+        string columnList, int parallelism, ProgressTotal tally, CancellationToken ct)
     {
         var copySql = $"COPY {stg} ({columnList}, stg_row_hash, stg_run_id) FROM STDIN (FORMAT csv)";
         var lanes = new List<(NpgsqlConnection Conn, NpgsqlTransaction Tx)>();
@@ -135,7 +141,7 @@ public sealed class Loader(IObjectStore store)
                 try
                 {
                     while (queue.TryDequeue(out var part))
-                        Interlocked.Add(ref rows, await LoadPartAsync(lane.Conn, folder, manifest, part, copySql, "," + manifest.RunId, rowsProgress, failed.Token));
+                        Interlocked.Add(ref rows, await LoadPartAsync(lane.Conn, folder, manifest, part, copySql, "," + manifest.RunId, tally, failed.Token));
                 }
                 catch
                 {
@@ -175,7 +181,7 @@ public sealed class Loader(IObjectStore store)
 
     /// <summary>Streams one part into COPY, checking it against the manifest; returns its row count.</summary>
     private async Task<long> LoadPartAsync(NpgsqlConnection conn, string folder, Manifest manifest, PartInfo part, string copySql,
-        string? suffix, IProgress<long>? progress, CancellationToken ct)
+        string? suffix, ProgressTotal? tally, CancellationToken ct)
     {
         var where = $"{manifest.ProcessId}: load failed: {part.Name}";
         long rows;
@@ -218,7 +224,7 @@ public sealed class Loader(IObjectStore store)
             // Bytes that decompress but are not the CSV the manifest describes: the database says why.
             throw new LoadFailedException($"{where} could not be loaded: {ErrorText.Of(e)}; STG unchanged", e);
         }
-        progress?.Report(rows);
+        tally?.Add(rows, bytes);
         return rows;
     }
 

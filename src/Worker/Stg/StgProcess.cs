@@ -1,15 +1,11 @@
 using System.Diagnostics;
 using Ferry.Shared.Metadata;
+using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 using Ferry.Shared.Storage;
 using Npgsql;
 
 namespace Ferry.Worker.Stg;
-
-public enum StgStep { Extracting, Loading, Merging }
-
-/// <summary>Progress of one run: the step and rows handled in it so far.</summary>
-public sealed record StgProgress(string ProcessId, StgStep Step, long Rows);
 
 /// <summary>What one STG run did, with the time each step took.</summary>
 public sealed record StgRunResult(
@@ -41,32 +37,37 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
     private string TargetConnectionString => metadata.Target.ToConnectionString("ferry-stg");
 
     public async Task<Manifest> ExtractAsync(SourceTable table, RunMode mode, string runId, bool? keySweep = null,
-        IProgress<StgProgress>? progress = null, CancellationToken ct = default)
+        IProgress<StepProgress>? progress = null, CancellationToken ct = default)
     {
         if (!metadata.Sources.TryGetValue(table.Source, out var source))
             throw new InvalidOperationException($"{table.ProcessId}: source '{table.Source}' is not defined in connections.yaml");
         var request = new ExtractRequest(table, source.ToConnectionString("ferry-extract"), TargetConnectionString, StgSchema, mode, runId,
             KeySweep: mode == RunMode.Incremental && (keySweep ?? table.KeySweep),
             MaxParallelism: Math.Max(1, source.MaxConcurrentExtracts));
-        var rows = Forward(progress, table.ProcessId, StgStep.Extracting);
-        return await Step(table.ProcessId, "extract", () => new Extractor(store).ExtractAsync(request, rows, ct), ct);
+        return await Step(table.ProcessId, "extract", () => new Extractor(store).ExtractAsync(request, progress, ct), ct);
     }
 
-    public Task<LoadResult> LoadAsync(Manifest manifest, IProgress<StgProgress>? progress = null, CancellationToken ct = default)
+    public Task<LoadResult> LoadAsync(Manifest manifest, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
     {
         var table = metadata.FindTable(manifest.ProcessId) ?? throw new InvalidOperationException($"{manifest.ProcessId} is not in the metadata");
         var folder = RunLayout.RunFolder(table, manifest.RunId);
-        var rows = Forward(progress, manifest.ProcessId, StgStep.Loading);
         return Step(manifest.ProcessId, "load",
-            () => new Loader(store).LoadAsync(manifest, folder, TargetConnectionString, StgSchema, table.Chunking.Parallelism, rows, ct), ct);
+            () => new Loader(store).LoadAsync(manifest, folder, TargetConnectionString, StgSchema, table.Chunking.Parallelism, progress, ct), ct);
     }
 
-    public Task<MergeCounts> MergeAsync(Manifest manifest, long loadedRows, CancellationToken ct = default) =>
-        Step(manifest.ProcessId, "merge", () => Merger.MergeAsync(manifest, TargetConnectionString, StgSchema, loadedRows, ct), ct);
+    /// <param name="progress">Reported when the merge starts (0 of the loaded rows) and when it is done; the merge is one statement.</param>
+    public async Task<MergeCounts> MergeAsync(Manifest manifest, long loadedRows, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
+    {
+        var tally = new ProgressTotal(manifest.ProcessId, ProcessStep.Merging, loadedRows, progress);
+        var counts = await Step(manifest.ProcessId, "merge", () => Merger.MergeAsync(manifest, TargetConnectionString, StgSchema, loadedRows, ct), ct);
+        tally.Add(loadedRows, 0);
+        tally.Finish();
+        return counts;
+    }
 
     /// <summary>A whole run: extract from the source, then load and merge its files.</summary>
     public async Task<StgRunResult> RunAsync(SourceTable table, RunMode mode, bool? keySweep = null,
-        IProgress<StgProgress>? progress = null, CancellationToken ct = default)
+        IProgress<StepProgress>? progress = null, CancellationToken ct = default)
     {
         var runId = RunLayout.NewRunId(DateTimeOffset.UtcNow);
         var clock = Stopwatch.StartNew();
@@ -76,7 +77,7 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
     }
 
     /// <summary>Re-loads an earlier run's files without touching the source.</summary>
-    public async Task<StgRunResult> ReplayAsync(SourceTable table, string runId, IProgress<StgProgress>? progress = null, CancellationToken ct = default)
+    public async Task<StgRunResult> ReplayAsync(SourceTable table, string runId, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
     {
         var manifest = await ReadManifestAsync(table, runId, ct);
         return await LoadAndMergeAsync(manifest, TimeSpan.Zero, progress, ct);
@@ -108,24 +109,18 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
     }
 
     /// <summary>Load and merge an extract's files; <paramref name="extract"/> is how long the extract took, for the report.</summary>
-    public async Task<StgRunResult> LoadAndMergeAsync(Manifest manifest, TimeSpan extract, IProgress<StgProgress>? progress, CancellationToken ct)
+    public async Task<StgRunResult> LoadAndMergeAsync(Manifest manifest, TimeSpan extract, IProgress<StepProgress>? progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var loaded = await LoadAsync(manifest, progress, ct);
         var load = clock.Elapsed;
         var counts = loaded.Counts;
         if (!loaded.MergedDirectly)
-        {
-            progress?.Report(new StgProgress(manifest.ProcessId, StgStep.Merging, 0));
-            counts = await MergeAsync(manifest, loaded.Rows, ct);
-        }
+            counts = await MergeAsync(manifest, loaded.Rows, progress, ct);
         var merge = clock.Elapsed - load;
         return new StgRunResult(manifest.ProcessId, manifest.RunId, manifest.Mode, manifest.TotalRows, manifest.Parts.Sum(p => p.Bytes),
             counts!, extract, load, merge, loaded.SchemaChanges);
     }
-
-    private static IProgress<long>? Forward(IProgress<StgProgress>? progress, string processId, StgStep step) =>
-        progress is null ? null : new SyncProgress<long>(rows => progress.Report(new StgProgress(processId, step, rows)));
 
     /// <summary>Runs a step, retrying transient connection failures with exponential backoff; names the step in any other failure.</summary>
     private async Task<T> Step<T>(string processId, string step, Func<Task<T>> work, CancellationToken ct)
