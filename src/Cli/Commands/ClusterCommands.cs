@@ -152,7 +152,7 @@ public static class ClusterCommands
                         if (seen.TryGetValue(p.ProcessId, out var before) && before == (p.State, p.RunId)) continue;
                         seen[p.ProcessId] = (p.State, p.RunId);
                         if (p.State == ProcessRunState.Pending) continue;
-                        console.WriteLine($"  [group {p.Group + 1}/{status.Groups}] {p.ProcessId}: {Lower(p.State)}" +
+                        console.WriteLine($"  [group {p.Stage + 1}/{status.Stages}] {p.ProcessId}: {Lower(p.State)}" +
                             (p.RunId is { } run ? $" (run {run})" : "") + (p.Error is { } error ? $": {OneLine(error)}" : ""));
                     }
                     if (status.State != PipelineRunState.Running) return status;
@@ -320,7 +320,7 @@ public static class ClusterCommands
         foreach (var i in Enumerable.Range(3, 6)) table.Columns[i].RightAligned();
         long ins = 0, upd = 0, del = 0, same = 0, rows = 0;
         // In the runner's order within each group (the plan's order).
-        foreach (var p in run.Processes.OrderBy(p => p.Group))
+        foreach (var p in run.Processes.OrderBy(p => p.Stage))
         {
             // A failed run's counts say nothing about STG (its merge never committed): only its error and duration are shown.
             var r = p.Result is { Succeeded: true } ok ? ok : null;
@@ -328,7 +328,7 @@ public static class ClusterCommands
             {
                 // A files run: copied (new in the target) in "inserted", already there in "unchanged", failed in "error".
                 ins += files.Copied; same += files.Skipped;
-                table.AddRow(Cell(p.ProcessId), Cell((p.Group + 1).ToString()), StateMarkup(p.State),
+                table.AddRow(Cell(p.ProcessId), Cell((p.Stage + 1).ToString()), StateMarkup(p.State),
                     Cell(N(files.Copied)), Cell(""), Cell(""), Cell(N(files.Skipped)), Cell(""),
                     Cell(Took(p.Result.FinishedAt - p.Result.StartedAt)), Cell(p.RunId ?? ""),
                     p.Result.Error is { } fileError ? new Markup($"[red]{Markup.Escape(OneLine(fileError))}[/]") : Cell(""));
@@ -339,7 +339,7 @@ public static class ClusterCommands
                 ins += r.Counts.Inserted; upd += r.Counts.Updated; del += r.Counts.Deleted; same += r.Counts.Unchanged; rows += r.RowsExtracted;
             }
             var error = p.Error ?? p.Result?.Error;
-            table.AddRow(Cell(p.ProcessId), Cell((p.Group + 1).ToString()), StateMarkup(p.State),
+            table.AddRow(Cell(p.ProcessId), Cell((p.Stage + 1).ToString()), StateMarkup(p.State),
                 Cell(N(r?.Counts.Inserted)), Cell(N(r?.Counts.Updated)), Cell(N(r?.Counts.Deleted)), Cell(N(r?.Counts.Unchanged)),
                 Cell(ProcessKinds.Of(p.ProcessId) == ProcessKind.Stg ? N(r?.RowsExtracted) : ""),   // BL reads STG, not a source
                 Cell(p.Result is { } any ? Took(any.FinishedAt - any.StartedAt) : ""), Cell(p.RunId ?? ""),
@@ -357,16 +357,16 @@ public static class ClusterCommands
 
     private static Table LiveTable(PipelineRunStatus run)
     {
-        var group = Math.Min(run.CurrentGroup + 1, Math.Max(run.Groups, 1));
+        var group = Math.Min(run.CurrentStage + 1, Math.Max(run.Stages, 1));
         var table = new Table
         {
             Border = TableBorder.Simple,
-            Title = new TableTitle($"pipeline run {Markup.Escape(run.PipelineRunId)} ({Markup.Escape(run.Name)}): group {group}/{run.Groups}, " +
+            Title = new TableTitle($"pipeline run {Markup.Escape(run.PipelineRunId)} ({Markup.Escape(run.Name)}): group {group}/{run.Stages}, " +
                 $"{Took(DateTimeOffset.UtcNow - run.StartedAt)}"),
         };
         table.AddColumns("group", "process", "state", "run", "result");
-        foreach (var p in run.Processes.OrderBy(p => p.Group))
-            table.AddRow(Cell((p.Group + 1).ToString()), Cell(p.ProcessId), StateMarkup(p.State), Cell(p.RunId ?? ""),
+        foreach (var p in run.Processes.OrderBy(p => p.Stage))
+            table.AddRow(Cell((p.Stage + 1).ToString()), Cell(p.ProcessId), StateMarkup(p.State), Cell(p.RunId ?? ""),
                 p.Error is { } e ? new Markup($"[red]{Markup.Escape(OneLine(e))}[/]") : Cell(p.Result is { } r ? Short(r.Counts) : ""));
         return table;
     }
