@@ -125,9 +125,9 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
             _state.Runs.Reverse().Take(Math.Clamp(l.Limit, 1, PipelineRunnerState.KeptRuns)).Select(r => r.ToStatus()).ToList())));
         Command<CancelPipelineRun>(OnCancel);
         Command<CancelAccepted>(a => _log.Info("{0}: told to stop{1}", a.ProcessId, a.RunId is { } run ? $" run {run}" : " (it was running nothing)"));
-        Command<ProcessRunFinished>(OnProcessRunFinished);
-        Command<StartReplied>(OnStartReplied);
-        Command<StatusChecked>(OnStatusChecked);
+        Command<ProcessRunFinished>(m => Take(StartHandshake.Finished(_phases, _state, m.ProcessId, m.Run)));
+        Command<StartReplied>(m => Take(StartHandshake.Replied(_phases, _state, m.Process, m.Reply, m.Error)));
+        Command<StatusChecked>(m => Take(StartHandshake.Checked(_phases, _state, m.Process, m.Status, m.Error)));
         Command<StatusPolled>(OnStatusPolled);
         Command<Tick>(_ => OnTick());
         Command<ScheduledStart>(OnScheduleWake);
@@ -237,74 +237,41 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private void OnStartReplied(StartReplied m)
+    /// <summary>Takes the step <see cref="StartHandshake"/> decided on.</summary>
+    private void Take(StartNext next)
     {
-        var (prid, pid) = m.Process;
-        var run = _state.Find(prid);
-        var pending = run?.IsPending(pid) == true;
-        switch (m.Reply)
+        _phases = next.Phases;
+        switch (next.Step)
         {
-            case RunAccepted accepted when run is null || !pending:
-                _phases = _phases.Without(m.Process);
-                _log.Warning("{0}: run {1} accepted for pipeline run {2}, which no longer waits for it", pid, accepted.RunId, prid);
+            case StartStep.Note { Warning: true } n:
+                _log.Warning("{0}", n.Text);
                 return;
-            case RunAccepted accepted:
-                _phases = _phases.Without(m.Process);
-                Save(new ProcessRunStartedInPipeline(prid, pid, accepted.RunId, Now()), () =>
+            case StartStep.Note n:
+                _log.Info("{0}", n.Text);
+                return;
+            case StartStep.Record { Process: var (prid, pid), RunId: var runId }:
+                Save(new ProcessRunStartedInPipeline(prid, pid, runId, Now()), () =>
                 {
-                    _log.Info("{0}: run {1} started for pipeline {2} ({3})", pid, accepted.RunId, run!.Name, prid);
+                    var run = _state.Find(prid);
+                    _log.Info("{0}: run {1} started for pipeline {2} ({3})", pid, runId, run?.Name, prid);
                     // Cancelled while the StartRun was on its way: it is recorded, then stopped.
-                    if (_state.Find(prid)?.IsActive != true) _region.Tell(new CancelRun(pid), Self);
+                    if (run?.IsActive != true) _region.Tell(new CancelRun(pid), Self);
                 });
                 return;
-            case RunRejected { ActiveRunId: { } other } busy when run?.IsActive == true:
-                _phases = _phases.With(m.Process, StartPhase.Busy);
-                _log.Info("{0}: busy with run {1} ({2}); pipeline {3} waits for it", pid, other, busy.Reason, prid);
+            case StartStep.Finish f:
+                if (f.Why is { } why) _log.Info("{0}", why);
+                FinishProcess(_state.Find(f.Process.PipelineRunId)!, f.Process.ProcessId, f.Succeeded, f.Run, f.Error);
                 return;
-            case RunRejected rejected when run?.IsActive == true && pending:
-                _phases = _phases.Without(m.Process);
-                FinishProcess(run, pid, false, null, $"{pid}: not started: {rejected.Reason}");
+            case StartStep.Advance:
+                Advance();
                 return;
-            case null when run?.IsActive == true && pending:
-                _phases = _phases.With(m.Process, StartPhase.Unchecked);
-                _log.Warning("{0}: no answer to StartRun for pipeline run {1} ({2}); its status is checked before trying again", pid, prid, m.Error);
-                return;
-            default:
-                _phases = _phases.Without(m.Process);
+            case StartStep.Check:
+                CheckWaiting();
                 return;
         }
     }
 
     // ---- Completion: reports from the entities, and polling ---------------------------------------
-
-    private void OnProcessRunFinished(ProcessRunFinished m)
-    {
-        var (summary, pid) = (m.Run, m.ProcessId);
-        if (_state.Awaiting(pid, summary.RunId) is { } tracked)
-        {
-            FinishProcess(tracked, pid, summary.Succeeded, summary, summary.Error);
-            return;
-        }
-        // A run this pipeline run started but never heard accepted (the runner moved, a reply was lost).
-        if (summary.PipelineRunId is { } prid && _state.Find(prid) is { IsActive: true } mine && mine.IsPending(pid)
-            && _phases[new ProcessInRun(prid, pid)] != StartPhase.Starting)
-        {
-            Adopt(mine, pid, summary);
-            return;
-        }
-        // Someone else's run ended: whoever waited for this process may try now.
-        var waiting = _phases.BusyWith(pid);
-        foreach (var process in waiting) _phases = _phases.With(process, StartPhase.Unchecked);
-        if (waiting.Count > 0) CheckWaiting();
-    }
-
-    /// <summary>Takes the result of a run that was started for this pipeline run before the runner could record it.</summary>
-    private void Adopt(PipelineRun run, string pid, RunSummary summary)
-    {
-        _phases = _phases.Without(new ProcessInRun(run.PipelineRunId, pid));
-        _log.Info("{0}: run {1} was started for pipeline run {2} before the runner could record it; taking its result", pid, summary.RunId, run.PipelineRunId);
-        FinishProcess(run, pid, summary.Succeeded, summary, summary.Error);
-    }
 
     private void FinishProcess(PipelineRun run, string pid, bool succeeded, RunSummary? summary, string? error)
     {
@@ -335,35 +302,6 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
         {
             _phases = _phases.With(process, StartPhase.Checking);
             AskRegion<ProcessStatus>(new GetProcessStatus(process.ProcessId), StatusTimeout, (status, error) => new StatusChecked(process, status, error));
-        }
-    }
-
-    private void OnStatusChecked(StatusChecked m)
-    {
-        if (_phases[m.Process] != StartPhase.Checking) return;
-        var run = _state.Find(m.Process.PipelineRunId);
-        if (run is not { IsActive: true } || !run.IsPending(m.Process.ProcessId))
-        {
-            _phases = _phases.Without(m.Process);
-            return;
-        }
-        switch (RunOutcome.BeforeStart(m.Status, m.Process.PipelineRunId))
-        {
-            case RunOutcome.NoAnswer:
-                _phases = _phases.With(m.Process, StartPhase.Unchecked);
-                _log.Warning("{0}: no status ({1}); asking again in {2}", m.Process.ProcessId, m.Error, _pollInterval);
-                return;
-            case RunOutcome.Ended ended:
-                // The StartRun of an earlier runner (or one whose answer was lost) did start it, and it already ended.
-                Adopt(run, m.Process.ProcessId, ended.Run);
-                return;
-            case RunOutcome.Running:
-                _phases = _phases.With(m.Process, StartPhase.Busy);
-                return;
-            default:   // free
-                _phases = _phases.Without(m.Process);
-                Advance();
-                return;
         }
     }
 
