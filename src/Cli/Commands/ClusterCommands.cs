@@ -114,9 +114,9 @@ public static class ClusterCommands
             }
             var accepted = start.Accepted!;
             console.MarkupLine($"pipeline run [bold]{Markup.Escape(accepted.PipelineRunId)}[/] ({Markup.Escape(accepted.Name)}, {Lower(mode)}) accepted: " +
-                $"{accepted.Plan.Count} group(s) in sequence, the processes of a group in parallel");
-            foreach (var (group, index) in accepted.Plan.Select((g, i) => (g, i)))
-                console.WriteLine($"  {index + 1}. {string.Join(", ", group)}");
+                $"{accepted.Plan.Count} stage(s) in sequence, the processes of a stage in parallel");
+            foreach (var (stage, index) in accepted.Plan.Select((g, i) => (g, i)))
+                console.WriteLine($"  {index + 1}. {string.Join(", ", stage)}");
             if (!wait)
             {
                 console.WriteLine($"It runs on the cluster; its process runs: ferry runs --pipeline-run {accepted.PipelineRunId}");

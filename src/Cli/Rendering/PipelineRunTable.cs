@@ -15,11 +15,11 @@ public static class PipelineRunTable
             Border = TableBorder.Rounded,
             Title = new TableTitle($"pipeline run {Markup.Escape(run.PipelineRunId)} ({Markup.Escape(run.Name)}, {Lower(run.Mode)}): {StateText(run.State)}{took}"),
         };
-        table.AddColumns("process", "group", "state", "inserted", "updated", "deleted", "unchanged", "rows read", "took", "run", "error");
+        table.AddColumns("process", "stage", "state", "inserted", "updated", "deleted", "unchanged", "rows read", "took", "run", "error");
         foreach (var i in Enumerable.Range(3, 6)) table.Columns[i].RightAligned();
         long ins = 0, upd = 0, del = 0, same = 0, rows = 0;
-        // In the runner's order within each group (the plan's order).
-        foreach (var p in run.Processes.OrderBy(p => p.Group))
+        // In the runner's order within each stage (the plan's order).
+        foreach (var p in run.Processes.OrderBy(p => p.Stage))
         {
             // A failed run's counts say nothing about STG (its merge never committed): only its error and duration are shown.
             var r = p.Result is { Succeeded: true } ok ? ok : null;
@@ -27,7 +27,7 @@ public static class PipelineRunTable
             {
                 // A files run: copied (new in the target) in "inserted", already there in "unchanged", failed in "error".
                 ins += files.Copied; same += files.Skipped;
-                table.AddRow(Cell(p.ProcessId), Cell((p.Group + 1).ToString()), StateMarkup(p.State),
+                table.AddRow(Cell(p.ProcessId), Cell((p.Stage + 1).ToString()), StateMarkup(p.State),
                     Cell(N(files.Copied)), Cell(""), Cell(""), Cell(N(files.Skipped)), Cell(""),
                     Cell(Took(p.Result.FinishedAt - p.Result.StartedAt)), Cell(p.RunId ?? ""),
                     ErrorCell(p.Result.Error));
@@ -37,7 +37,7 @@ public static class PipelineRunTable
             {
                 ins += r.Counts.Inserted; upd += r.Counts.Updated; del += r.Counts.Deleted; same += r.Counts.Unchanged; rows += r.RowsExtracted;
             }
-            table.AddRow(Cell(p.ProcessId), Cell((p.Group + 1).ToString()), StateMarkup(p.State),
+            table.AddRow(Cell(p.ProcessId), Cell((p.Stage + 1).ToString()), StateMarkup(p.State),
                 Cell(N(r?.Counts.Inserted)), Cell(N(r?.Counts.Updated)), Cell(N(r?.Counts.Deleted)), Cell(N(r?.Counts.Unchanged)),
                 Cell(ProcessKinds.Of(p.ProcessId) == ProcessKind.Stg ? N(r?.RowsExtracted) : ""),   // BL reads STG, not a source
                 Cell(p.Result is { } any ? Took(any.FinishedAt - any.StartedAt) : ""), Cell(p.RunId ?? ""),

@@ -63,17 +63,13 @@ public static class RunEndpoints
     }
 
     /// <summary>
-    /// The protocol has no answer to a cancel, so the API sends it and then asks for the run: the runner
-    /// gets both through the same proxy in order, and the caller sees the run as it stands after the cancel
-    /// (202: cancelling processes may take a moment to stop).
+    /// One question: the runner answers a cancel with the run as it stands after it (202: cancelling
+    /// processes may take a moment to stop), or that there is no such run (404).
     /// </summary>
     private static async Task<IResult> CancelAsync(string id, [FromServices] ActorQueries actors, CancellationToken ct)
     {
-        var known = await actors.AskAsync<PipelineRunnerProxy>(new GetPipelineRun(id), Runner, ct);
-        if (known is not PipelineRunStatus) return Status(known);
-        await actors.TellAsync<PipelineRunnerProxy>(new CancelPipelineRun(id), Runner, ct);
-        var after = await actors.AskAsync<PipelineRunnerProxy>(new GetPipelineRun(id), Runner, ct);
-        return after is PipelineRunStatus status ? ApiResults.Json(status, StatusCodes.Status202Accepted) : Status(after);
+        var answer = await actors.AskAsync<PipelineRunnerProxy>(new CancelPipelineRun(id), Runner, ct);
+        return answer is PipelineRunStatus status ? ApiResults.Json(status, StatusCodes.Status202Accepted) : Status(answer);
     }
 
     private static IResult Status(object answer) => answer switch

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Serialization;
 using Ferry.Shared.Stg;
@@ -7,13 +8,16 @@ namespace Ferry.Coordinator.Pipelines;
 /// <summary>What the pipeline runner persists; <see cref="PipelineRunnerState.Apply"/> replays them on recovery.</summary>
 public interface IPipelineEvent : IFerryMessage;
 
-/// <summary>A pipeline run was accepted with its plan: groups in sequence, the processes of a group in parallel.</summary>
+/// <summary>
+/// A pipeline run was accepted with its plan: stages in sequence, the processes of a stage in parallel.
+/// Journals written before stages were named so call them "groups"; the name stays.
+/// </summary>
 public sealed record PipelineRunStarted(
     string PipelineRunId,
     string Name,
     RunMode Mode,
     bool? KeySweep,
-    IReadOnlyList<IReadOnlyList<string>> Groups,
+    [property: JsonPropertyName("groups")] IReadOnlyList<IReadOnlyList<string>> Stages,
     string RequestedBy,
     DateTimeOffset At,
     DateTimeOffset? ScheduledFor = null) : IPipelineEvent;

@@ -4,20 +4,20 @@ using Ferry.Shared.Metadata;
 namespace Ferry.Coordinator.Pipelines;
 
 /// <summary>
-/// What a run will do: groups in sequence, the processes of a group in parallel. <see cref="Pipeline"/>
+/// What a run will do: stages in sequence, the processes of a stage in parallel. <see cref="Pipeline"/>
 /// is set when the run names exactly one pipeline (its key_sweep then applies).
 /// </summary>
-public sealed record PipelinePlan(string Name, IReadOnlyList<IReadOnlyList<string>> Groups, PipelineDefinition? Pipeline)
+public sealed record PipelinePlan(string Name, IReadOnlyList<IReadOnlyList<string>> Stages, PipelineDefinition? Pipeline)
 {
     /// <summary>
-    /// Resolves run targets in the order given: a pipeline name adds its steps, a group name adds one
-    /// group, and consecutive process ids or patterns form one group. A process already planned in an
-    /// earlier group is not planned again (it runs once per pipeline run). Throws
+    /// Resolves run targets in the order given: a pipeline name adds its steps (one stage each), a group
+    /// name adds one stage, and consecutive process ids or patterns form one stage. A process already
+    /// planned in an earlier stage is not planned again (it runs once per pipeline run). Throws
     /// <see cref="ArgumentException"/> with a message for the user when a target names nothing.
     /// </summary>
     /// <remarks>
-    /// A step that holds BL processes runs them after the step's other processes (STG and files, whose
-    /// tables BL reads), level by level in the order of <see cref="TransformPlan"/>: declared depends and
+    /// A stage that holds BL processes runs them after the stage's other processes (STG and files, whose
+    /// tables BL reads), in stages of their own level by level in the order of <see cref="TransformPlan"/>: declared depends and
     /// <paramref name="foreignKeys"/> of the target (null: declared depends only). A dependency cycle
     /// among the transforms is an <see cref="ArgumentException"/> naming its tables.
     /// </remarks>
@@ -28,12 +28,12 @@ public sealed record PipelinePlan(string Name, IReadOnlyList<IReadOnlyList<strin
         if (names.Count == 0)
             throw new ArgumentException($"nothing to run: name a pipeline, a group or process ids ({Known(metadata)})");
 
-        var groups = new List<IReadOnlyList<string>>();
+        var stages = new List<IReadOnlyList<string>>();
         var patterns = new List<string>();
         void FlushPatterns()
         {
             if (patterns.Count == 0) return;
-            groups.Add(ProcessSelector.Select(metadata, patterns).ToList());
+            stages.Add(ProcessSelector.Select(metadata, patterns).ToList());
             patterns.Clear();
         }
 
@@ -42,12 +42,12 @@ public sealed record PipelinePlan(string Name, IReadOnlyList<IReadOnlyList<strin
             if (metadata.FindPipeline(target) is { } pipeline)
             {
                 FlushPatterns();
-                groups.AddRange(pipeline.Steps.Select(s => s.ProcessIds));
+                stages.AddRange(pipeline.Steps.Select(s => s.ProcessIds));
             }
             else if (metadata.FindGroup(target) is { } group)
             {
                 FlushPatterns();
-                groups.Add(group.ProcessIds);
+                stages.Add(group.ProcessIds);
             }
             else if (!target.Contains('.') && !ProcessPattern.IsPattern(target))
             {
@@ -64,7 +64,7 @@ public sealed record PipelinePlan(string Name, IReadOnlyList<IReadOnlyList<strin
         FlushPatterns();
 
         var planned = new HashSet<string>(StringComparer.Ordinal);
-        var plan = groups.Select(g => (IReadOnlyList<string>)g.Where(planned.Add).ToList()).Where(g => g.Count > 0).ToList();
+        var plan = stages.Select(s => (IReadOnlyList<string>)s.Where(planned.Add).ToList()).Where(s => s.Count > 0).ToList();
         if (plan.Any(g => g.Any(id => metadata.FindTransform(id) is not null)))
             plan = InBlOrder(plan, BlLevels(metadata, foreignKeys ?? []));
         var single = names.Count == 1 ? metadata.FindPipeline(names[0]) : null;
@@ -72,7 +72,7 @@ public sealed record PipelinePlan(string Name, IReadOnlyList<IReadOnlyList<strin
     }
 
     /// <summary>Whether the targets name any BL process (then its order needs the target's foreign keys).</summary>
-    public bool HasTransforms(MigrationMetadata metadata) => Groups.Any(g => g.Any(id => metadata.FindTransform(id) is not null));
+    public bool HasTransforms(MigrationMetadata metadata) => Stages.Any(s => s.Any(id => metadata.FindTransform(id) is not null));
 
     /// <summary>BL process id → its level in the transform plan (0 = no BL parent).</summary>
     private static Dictionary<string, int> BlLevels(MigrationMetadata metadata,
@@ -93,15 +93,15 @@ public sealed record PipelinePlan(string Name, IReadOnlyList<IReadOnlyList<strin
         return levels;
     }
 
-    /// <summary>Each step's non-BL processes first, then its BL processes one level after another.</summary>
-    private static List<IReadOnlyList<string>> InBlOrder(List<IReadOnlyList<string>> steps, Dictionary<string, int> levels)
+    /// <summary>Each stage's non-BL processes first, then its BL processes one level after another.</summary>
+    private static List<IReadOnlyList<string>> InBlOrder(List<IReadOnlyList<string>> stages, Dictionary<string, int> levels)
     {
         var result = new List<IReadOnlyList<string>>();
-        foreach (var step in steps)
+        foreach (var stage in stages)
         {
-            var others = step.Where(id => !levels.ContainsKey(id)).ToList();
+            var others = stage.Where(id => !levels.ContainsKey(id)).ToList();
             if (others.Count > 0) result.Add(others);
-            result.AddRange(step.Where(levels.ContainsKey).GroupBy(id => levels[id]).OrderBy(g => g.Key)
+            result.AddRange(stage.Where(levels.ContainsKey).GroupBy(id => levels[id]).OrderBy(g => g.Key)
                 .Select(g => (IReadOnlyList<string>)g.ToList()));
         }
         return result;

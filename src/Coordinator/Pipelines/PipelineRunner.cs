@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using Ferry.Shared.Bl;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
 
@@ -12,20 +11,18 @@ namespace Ferry.Coordinator.Pipelines;
 
 /// <summary>
 /// Runs pipelines across the cluster: a persistent cluster singleton on the coordinator. A run is a
-/// plan of groups in sequence; the processes of a group start together, each by a StartRun to its
+/// plan of stages in sequence; the processes of a stage start together, each by a StartRun to its
 /// entity through the process shard region, within a per-source limit.
 ///
 /// Rules a data engineer can rely on:
 /// <list type="bullet">
 /// <item>Per source, at most <see cref="PgConnection.MaxConcurrentExtracts"/> processes run at once, over
-/// every pipeline run. It counts whole process runs, not only their extracts: stricter than needed
-/// (loading and merging touch only the target), but it is what the runner can see from outside. A
-/// process found busy with a run the runner did not start holds a slot too: it loads the source all the same.</item>
+/// every pipeline run (<see cref="SlotPlanner"/>).</item>
 /// <item>A process busy with another run is not an error: the runner waits and tries again. A process in
 /// two active pipeline runs runs for one, then for the other.</item>
 /// <item>RunTargets says the mode; a pipeline's own mode and key_sweep apply to its scheduled runs
-/// (key_sweep also when the request leaves it unset).</item>
-/// <item>A failed process does not stop the others of its group, and later groups still run, so the
+/// (key_sweep also when the request leaves it unset) (<see cref="RunAdmission"/>).</item>
+/// <item>A failed process does not stop the others of its stage, and later stages still run, so the
 /// rest of the data moves; the pipeline then ends Failed, naming the processes that failed.</item>
 /// <item>A pipeline is never running twice at once: a second request is rejected with the active run's
 /// id, and a scheduled start that finds it running is skipped.</item>
@@ -34,6 +31,9 @@ namespace Ferry.Coordinator.Pipelines;
 /// <item>Every decision is an event; after a crash or a move the runner recovers and carries on,
 /// starting only processes that never accepted a run and polling the rest.</item>
 /// </list>
+/// Which run starts is decided by <see cref="RunAdmission"/>, which process may start by <see cref="SlotPlanner"/>,
+/// when a schedule is due by <see cref="ScheduleClock"/>, what a process's status says by <see cref="RunOutcome"/>;
+/// the actor persists, sends and keeps the timers.
 /// </summary>
 public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
 {
@@ -47,60 +47,39 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
     /// <summary>An entity may first have to recover on its worker before it answers.</summary>
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(10);
-
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    private readonly MigrationMetadata _metadata;
-    private readonly IActorRef _region;
-    private readonly Func<DateTimeOffset> _clock;
-    private readonly TimeSpan _pollInterval;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<string, string> _sourceOf;
-    private readonly Dictionary<string, int> _limits;
-    private readonly Dictionary<string, PipelineSchedule> _schedules;
-
-    private PipelineRunnerState _state = PipelineRunnerState.Empty;
-
-    /// <summary>
-    /// What is under way for a Pending process of an active run (nothing persisted: after a restart every
-    /// such process is Unchecked). Absent: ready to start.
-    /// </summary>
-    private enum Phase
-    {
-        /// <summary>A StartRun may have reached it before (an earlier runner, a lost reply): ask its status before starting.</summary>
-        Unchecked,
-        Checking,
-        Starting,
-        /// <summary>It is running another run; its status is checked again every poll.</summary>
-        Busy,
-    }
-
-    private readonly Dictionary<(string Run, string Process), Phase> _phases = new();
-    private readonly HashSet<(string Run, string Process)> _polling = new();
-    private readonly HashSet<string> _finishing = new(StringComparer.Ordinal);
-
-    private sealed class Tick
-    {
-        public static readonly Tick Instance = new();
-    }
-
-    private sealed record StartReplied(string PipelineRunId, string ProcessId, object? Reply, string? Error);
-
-    private sealed record StatusChecked(string PipelineRunId, string ProcessId, ProcessStatus? Status, string? Error);
-
-    private sealed record StatusPolled(string PipelineRunId, string ProcessId, string RunId, ProcessStatus? Status, string? Error);
-
-    private sealed record ScheduleDue(string Pipeline, DateTimeOffset Occurrence);
-
-    /// <summary>The target's foreign keys arrived (or could not be read) for a run whose plan holds BL processes.</summary>
-    private sealed record ForeignKeysRead(RunTargets? Request, ScheduleDue? Due, IActorRef? ReplyTo, IReadOnlyList<ForeignKey>? Keys, string? Error);
+    private static readonly TimeSpan ForeignKeyTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Reads the target's foreign keys (child, parent, constraint) to order BL processes.</summary>
     public delegate Task<IReadOnlyList<ForeignKey>> ForeignKeyReader(CancellationToken ct);
 
-    private static readonly TimeSpan ForeignKeyTimeout = TimeSpan.FromSeconds(30);
+    public ITimerScheduler Timers { get; set; } = null!;
 
+    private readonly IActorRef _region;
+    private readonly Func<DateTimeOffset> _clock;
+    private readonly TimeSpan _pollInterval;
     private readonly ForeignKeyReader? _foreignKeys;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly SlotPlanner _slots;
+    private readonly ScheduleClock _schedules;
+    private readonly RunAdmission _admission;
+
+    private PipelineRunnerState _state = PipelineRunnerState.Empty;
+    private StartPhases _phases = StartPhases.None;
+    /// <summary>Running processes whose status was asked and not answered yet (one question at a time each).</summary>
+    private readonly HashSet<ProcessInRun> _polling = new();
+    /// <summary>Runs whose end is being persisted: not finished twice.</summary>
+    private readonly HashSet<string> _finishing = new(StringComparer.Ordinal);
+
+    private sealed record Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    private sealed record StartReplied(ProcessInRun Process, object? Reply, string? Error);
+
+    private sealed record StatusChecked(ProcessInRun Process, ProcessStatus? Status, string? Error);
+
+    private sealed record StatusPolled(ProcessInRun Process, string RunId, ProcessStatus? Status, string? Error);
 
     /// <param name="metadata">The migration: its tables (process ids, sources), sources (limits) and pipelines.</param>
     /// <param name="processRegion">Where StartRun, GetProcessStatus and CancelRun go: the process shard region or its proxy.</param>
@@ -118,14 +97,13 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
     public PipelineRunner(MigrationMetadata metadata, IActorRef processRegion, Func<DateTimeOffset> clock, TimeSpan pollInterval,
         ForeignKeyReader? foreignKeys = null)
     {
-        _metadata = metadata;
         _foreignKeys = foreignKeys;
         _region = processRegion;
         _clock = clock;
         _pollInterval = pollInterval;
-        _sourceOf = metadata.Tables.ToDictionary(t => t.ProcessId, t => t.Source, StringComparer.Ordinal);
-        _limits = metadata.Sources.ToDictionary(s => s.Key, s => Math.Max(1, s.Value.MaxConcurrentExtracts), StringComparer.Ordinal);
-        _schedules = PipelineSchedule.Of(metadata).ToDictionary(s => s.Pipeline.Name, StringComparer.Ordinal);
+        _slots = SlotPlanner.Of(metadata);
+        _schedules = ScheduleClock.Of(metadata, pollInterval);
+        _admission = new RunAdmission(metadata, _schedules, foreignKeys is not null);
 
         Recover<SnapshotOffer>(o =>
         {
@@ -134,19 +112,19 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
         Recover<IPipelineEvent>(e => _state = _state.Apply(e));
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
-        Command<RunTargets>(OnRunTargets);
+        Command<RunTargets>(r => Request(new PipelineRunRequest.Requested(r, Sender)));
         Command<GetPipelineRun>(g => Sender.Tell(_state.Find(g.PipelineRunId)?.ToStatus() ?? (object)new PipelineRunNotFound(g.PipelineRunId)));
         Command<ListPipelineRuns>(l => Sender.Tell(new PipelineRunList(
             _state.Runs.Reverse().Take(Math.Clamp(l.Limit, 1, PipelineRunnerState.KeptRuns)).Select(r => r.ToStatus()).ToList())));
         Command<CancelPipelineRun>(OnCancel);
-        Command<ProcessRunFinished>(OnProcessRunFinished);
-        Command<StartReplied>(OnStartReplied);
-        Command<StatusChecked>(OnStatusChecked);
+        Command<CancelAccepted>(a => _log.Info("{0}: told to stop{1}", a.ProcessId, a.RunId is { } run ? $" run {run}" : " (it was running nothing)"));
+        Command<ProcessRunFinished>(m => Take(StartHandshake.Finished(_phases, _state, m.ProcessId, m.Run)));
+        Command<StartReplied>(m => Take(StartHandshake.Replied(_phases, _state, m.Process, m.Reply, m.Error)));
+        Command<StatusChecked>(m => Take(StartHandshake.Checked(_phases, _state, m.Process, m.Status, m.Error)));
         Command<StatusPolled>(OnStatusPolled);
         Command<Tick>(_ => OnTick());
-        Command<ScheduleDue>(OnScheduleDue);
-        Command<ForeignKeysRead>(OnForeignKeysRead);
-        Command<CancelAccepted>(_ => { });
+        Command<ScheduledStart>(OnScheduleWake);
+        Command<ForeignKeysRead>(read => Request(read.Request, read));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning("pipeline runner: snapshot at {0} failed (recovery replays more events): {1}", f.Metadata.SequenceNr, f.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -167,21 +145,29 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
         });
     }
 
+    /// <summary>The answer, or why none came, comes back to the runner as the message <paramref name="answered"/> makes.</summary>
+    private void AskRegion<T>(object message, TimeSpan timeout, Func<T?, string?, object> answered) where T : class =>
+        _region.Ask<T>(message, timeout).PipeTo(Self, success: r => answered(r, null), failure: e => answered(null, e.GetBaseException().Message));
+
     private void OnRecovered()
     {
         var active = _state.Active.ToList();
-        foreach (var run in active)
-        {
-            // The crashed runner may have sent StartRun to these before it could record the answer.
-            var g = run.CurrentGroup();
-            if (g >= run.Groups.Count) continue;
-            foreach (var pid in run.Groups[g].Where(p => run.Processes[p].State == ProcessRunState.Pending))
-                _phases[(run.PipelineRunId, pid)] = Phase.Unchecked;
-        }
+        _phases = StartPhases.Recovered(_state);
         if (active.Count > 0)
             _log.Info("pipeline runner: recovered {0} running pipeline run(s): {1}", active.Count, string.Join(", ", active.Select(r => $"{r.Name} ({r.PipelineRunId})")));
         Timers.StartPeriodicTimer("tick", Tick.Instance, _pollInterval);
-        ArmSchedules();
+        var (missed, wakes) = _schedules.AtStart(_state.LastScheduled, Now());
+        foreach (var m in missed)
+        {
+            _log.Warning("pipeline {0}: its scheduled start at {1:u} was missed while no runner was up; starting it now", m.Pipeline, m.Occurrence);
+            Self.Tell(m);
+        }
+        foreach (var wake in wakes) Arm(wake);
+        OnTick();
+    }
+
+    private void OnTick()
+    {
         CheckWaiting();
         PollRunning();
         Advance();
@@ -189,226 +175,98 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
 
     // ---- Starting pipeline runs ------------------------------------------------------------------
 
-    private void OnRunTargets(RunTargets request)
+    /// <summary>Starts, rejects or skips the run as <see cref="RunAdmission"/> says, first reading the target's foreign keys if it asks for them.</summary>
+    private void Request(PipelineRunRequest request, ForeignKeysRead? read = null)
     {
-        PipelinePlan plan;
-        try
+        var replyTo = (request as PipelineRunRequest.Requested)?.ReplyTo;
+        var due = (request as PipelineRunRequest.Scheduled)?.Start;
+        switch (_admission.Admit(request, _state, read))
         {
-            plan = PipelinePlan.Resolve(_metadata, request.Targets);
+            case Admission.NeedsForeignKeys:
+                // Read off the actor's thread; the answer comes back as ForeignKeysRead.
+                RunAdmission.ReadForeignKeysAsync(request, ct => _foreignKeys!(ct), ForeignKeyTimeout).PipeTo(Self);
+                return;
+            case Admission.Rejected no:
+                replyTo?.Tell(new PipelineRunRejected(no.Reason, no.ActivePipelineRunId));
+                if (due is not null) _log.Error("pipeline {0}: scheduled start at {1:u} failed: {2}", due.Pipeline, due.Occurrence, no.Reason);
+                return;
+            case Admission.Skipped { Active: var active }:
+                _log.Warning("pipeline {0}: scheduled start at {1:u} skipped: still running as {2} (started {3:u})", due!.Pipeline, due.Occurrence,
+                    active.PipelineRunId, active.StartedAt);
+                Save(new ScheduledRunSkipped(due.Pipeline, due.Occurrence, active.PipelineRunId, Now()), () => { });
+                return;
+            case Admission.Start start:
+                StartPipeline(start, replyTo);
+                return;
         }
-        catch (ArgumentException e)
-        {
-            Sender.Tell(new PipelineRunRejected(e.Message));
-            return;
-        }
-        if (NeedsForeignKeys(plan))
-        {
-            ReadForeignKeys(request, null, Sender);
-            return;
-        }
-        StartRequested(request, plan, Sender);
     }
 
-    private bool NeedsForeignKeys(PipelinePlan plan) => _foreignKeys is not null && plan.HasTransforms(_metadata);
-
-    /// <summary>Reads the target's foreign keys off the actor's thread; the answer comes back as <see cref="ForeignKeysRead"/>.</summary>
-    private void ReadForeignKeys(RunTargets? request, ScheduleDue? due, IActorRef? replyTo)
+    private void StartPipeline(Admission.Start start, IActorRef? replyTo)
     {
-        var read = _foreignKeys!;
-        async Task<ForeignKeysRead> ReadAsync()
-        {
-            using var cts = new CancellationTokenSource(ForeignKeyTimeout);
-            try
-            {
-                return new ForeignKeysRead(request, due, replyTo, await read(cts.Token), null);
-            }
-            catch (Exception e)
-            {
-                return new ForeignKeysRead(request, due, replyTo, null, e is OperationCanceledException ? $"no answer within {ForeignKeyTimeout.TotalSeconds:0} s" : e.Message);
-            }
-        }
-        ReadAsync().PipeTo(Self);
-    }
-
-    private void OnForeignKeysRead(ForeignKeysRead read)
-    {
-        var what = read.Request is { } r ? string.Join(" ", r.Targets) : read.Due!.Pipeline;
-        PipelinePlan plan;
-        try
-        {
-            if (read.Error is not null)
-                throw new ArgumentException($"cannot order the business layer: the target's foreign keys could not be read: {read.Error}");
-            plan = PipelinePlan.Resolve(_metadata, read.Request?.Targets ?? [read.Due!.Pipeline], read.Keys);
-        }
-        catch (ArgumentException e)
-        {
-            if (read.Request is not null) read.ReplyTo?.Tell(new PipelineRunRejected(e.Message));
-            else _log.Error("pipeline {0}: scheduled start at {1:u} failed: {2}", what, read.Due!.Occurrence, e.Message);
-            return;
-        }
-        if (read.Request is { } request) StartRequested(request, plan, read.ReplyTo!);
-        else StartScheduled(read.Due!, plan);
-    }
-
-    private void StartRequested(RunTargets request, PipelinePlan plan, IActorRef replyTo)
-    {
-        if (_state.ActiveNamed(plan.Name) is { } active)
-        {
-            replyTo.Tell(new PipelineRunRejected($"{plan.Name} is already running as {active.PipelineRunId} (started {active.StartedAt:yyyy-MM-dd HH:mm:ss}Z)",
-                active.PipelineRunId));
-            return;
-        }
-        StartPipeline(plan, request.Mode, request.KeySweep ?? plan.Pipeline?.KeySweep, request.RequestedBy, null, replyTo);
-    }
-
-    private void StartPipeline(PipelinePlan plan, Ferry.Shared.Stg.RunMode mode, bool? keySweep, string requestedBy, DateTimeOffset? scheduledFor, IActorRef? replyTo)
-    {
-        var now = Now();
+        var (plan, now) = (start.Plan, Now());
         var id = $"pl-{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant()}";
-        Save(new PipelineRunStarted(id, plan.Name, mode, keySweep, plan.Groups, requestedBy, now, scheduledFor), () =>
+        Save(new PipelineRunStarted(id, plan.Name, start.Mode, start.KeySweep, plan.Stages, start.RequestedBy, now, start.ScheduledFor), () =>
         {
-            _log.Info("pipeline {0} ({1}): started by {2}, {3} group(s), {4} process(es), {5}", plan.Name, id, requestedBy, plan.Groups.Count,
-                plan.Groups.Sum(g => g.Count), mode.ToString().ToLowerInvariant());
-            replyTo?.Tell(new PipelineRunAccepted(id, plan.Name, plan.Groups));
+            _log.Info("pipeline {0} ({1}): started by {2}, {3} stage(s), {4} process(es), {5}", plan.Name, id, start.RequestedBy, plan.Stages.Count,
+                plan.Stages.Sum(s => s.Count), start.Mode.ToString().ToLowerInvariant());
+            replyTo?.Tell(new PipelineRunAccepted(id, plan.Name, plan.Stages));
             Advance();
         });
     }
 
     // ---- Moving runs forward ---------------------------------------------------------------------
 
-    /// <summary>
-    /// Starts whatever may start now, oldest pipeline run first, and finishes runs whose every process
-    /// finished. Called after anything that can free a slot or finish a group.
-    /// </summary>
+    /// <summary>Starts what may start now and finishes runs whose every process finished; called after anything that can free a slot or end a stage.</summary>
     private void Advance()
     {
-        var occupied = Occupied();
-        foreach (var run in _state.Active.ToList())
+        var plan = _slots.Next(_state, _phases);
+        foreach (var id in plan.Complete)
+            if (_finishing.Add(id)) Finish(_state.Find(id)!);
+        foreach (var process in plan.Start)
         {
-            if (_finishing.Contains(run.PipelineRunId)) continue;
-            var g = run.CurrentGroup();
-            if (g >= run.Groups.Count)
-            {
-                Finish(run);
-                continue;
-            }
-            foreach (var pid in run.Groups[g])
-            {
-                if (run.Processes[pid].State != ProcessRunState.Pending || _phases.ContainsKey((run.PipelineRunId, pid))) continue;
-                if (RunningElsewhere(run.PipelineRunId, pid)) continue;
-                if (_sourceOf.TryGetValue(pid, out var source) && _limits.TryGetValue(source, out var limit))
-                {
-                    var busy = occupied.TryGetValue(source, out var set) ? set : occupied[source] = new HashSet<string>(StringComparer.Ordinal);
-                    if (busy.Count(p => p != pid) >= limit) continue;
-                    busy.Add(pid);
-                }
-                SendStart(run, pid);
-            }
+            var run = _state.Find(process.PipelineRunId)!;
+            _phases = _phases.With(process, StartPhase.Starting);
+            AskRegion<object>(new StartRun(process.ProcessId, run.Mode, run.KeySweep, run.PipelineRunId), StartTimeout, (reply, error) => new StartReplied(process, reply, error));
         }
     }
 
-    /// <summary>
-    /// Per source, the processes that hold one of its slots: running in an active pipeline run, being
-    /// started, or busy with another run (it runs against the source all the same). A process counts once.
-    /// </summary>
-    private Dictionary<string, HashSet<string>> Occupied()
+    /// <summary>Takes the step <see cref="StartHandshake"/> decided on.</summary>
+    private void Take(StartNext next)
     {
-        var occupied = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        void Add(string pid)
+        _phases = next.Phases;
+        switch (next.Step)
         {
-            if (!_sourceOf.TryGetValue(pid, out var source)) return;
-            if (!occupied.TryGetValue(source, out var set)) occupied[source] = set = new HashSet<string>(StringComparer.Ordinal);
-            set.Add(pid);
-        }
-        foreach (var run in _state.Active)
-            foreach (var p in run.Processes.Values)
-                if (p.State == ProcessRunState.Running) Add(p.ProcessId);
-        foreach (var ((_, pid), phase) in _phases)
-            if (phase is Phase.Starting or Phase.Busy or Phase.Checking) Add(pid);
-        return occupied;
-    }
-
-    /// <summary>Another active pipeline run is running or starting this process: starting it here would only be rejected.</summary>
-    private bool RunningElsewhere(string pipelineRunId, string pid) =>
-        _state.Active.Any(r => r.PipelineRunId != pipelineRunId && r.Processes.TryGetValue(pid, out var p) && p.State == ProcessRunState.Running)
-        || _phases.Any(kv => kv.Key.Process == pid && kv.Key.Run != pipelineRunId && kv.Value == Phase.Starting);
-
-    private void SendStart(PipelineRun run, string pid)
-    {
-        var id = run.PipelineRunId;
-        _phases[(id, pid)] = Phase.Starting;
-        _region.Ask<object>(new StartRun(pid, run.Mode, run.KeySweep, id), StartTimeout)
-            .PipeTo(Self, success: reply => new StartReplied(id, pid, reply, null), failure: e => new StartReplied(id, pid, null, e.GetBaseException().Message));
-    }
-
-    private void OnStartReplied(StartReplied m)
-    {
-        var key = (m.PipelineRunId, m.ProcessId);
-        var run = _state.Find(m.PipelineRunId);
-        var process = run?.Processes.GetValueOrDefault(m.ProcessId);
-        switch (m.Reply)
-        {
-            case RunAccepted accepted:
-                _phases.Remove(key);
-                if (run is null || process is null || process.State != ProcessRunState.Pending)
+            case StartStep.Note { Warning: true } n:
+                _log.Warning("{0}", n.Text);
+                return;
+            case StartStep.Note n:
+                _log.Info("{0}", n.Text);
+                return;
+            case StartStep.Record { Process: var (prid, pid), RunId: var runId }:
+                Save(new ProcessRunStartedInPipeline(prid, pid, runId, Now()), () =>
                 {
-                    _log.Warning("{0}: run {1} accepted for pipeline run {2}, which no longer waits for it", m.ProcessId, accepted.RunId, m.PipelineRunId);
-                    return;
-                }
-                Save(new ProcessRunStartedInPipeline(run.PipelineRunId, m.ProcessId, accepted.RunId, Now()), () =>
-                {
-                    _log.Info("{0}: run {1} started for pipeline {2} ({3})", m.ProcessId, accepted.RunId, run.Name, run.PipelineRunId);
+                    var run = _state.Find(prid);
+                    _log.Info("{0}: run {1} started for pipeline {2} ({3})", pid, runId, run?.Name, prid);
                     // Cancelled while the StartRun was on its way: it is recorded, then stopped.
-                    if (_state.Find(run.PipelineRunId)?.IsActive != true) _region.Tell(new CancelRun(m.ProcessId), Self);
+                    if (run?.IsActive != true) _region.Tell(new CancelRun(pid), Self);
                 });
                 return;
-            case RunRejected { ActiveRunId: { } other } busy when run?.IsActive == true:
-                _phases[key] = Phase.Busy;
-                _log.Info("{0}: busy with run {1} ({2}); pipeline {3} waits for it", m.ProcessId, other, busy.Reason, run.PipelineRunId);
+            case StartStep.Finish f:
+                if (f.Why is { } why) _log.Info("{0}", why);
+                FinishProcess(_state.Find(f.Process.PipelineRunId)!, f.Process.ProcessId, f.Succeeded, f.Run, f.Error);
                 return;
-            case RunRejected rejected when run?.IsActive == true && process?.State == ProcessRunState.Pending:
-                _phases.Remove(key);
-                FinishProcess(run, m.ProcessId, false, null, $"{m.ProcessId}: not started: {rejected.Reason}");
+            case StartStep.Advance:
+                Advance();
                 return;
-            case null when run?.IsActive == true && process?.State == ProcessRunState.Pending:
-                _phases[key] = Phase.Unchecked;
-                _log.Warning("{0}: no answer to StartRun for pipeline run {1} ({2}); its status is checked before trying again", m.ProcessId, m.PipelineRunId, m.Error);
-                return;
-            default:
-                _phases.Remove(key);
+            case StartStep.Check:
+                CheckWaiting();
                 return;
         }
     }
 
     // ---- Completion: reports from the entities, and polling ---------------------------------------
 
-    private void OnProcessRunFinished(ProcessRunFinished m)
-    {
-        var summary = m.Run;
-        var pid = m.ProcessId;
-        var tracked = _state.Runs.FirstOrDefault(r => r.Processes.TryGetValue(pid, out var p) && p.State == ProcessRunState.Running && p.RunId == summary.RunId);
-        if (tracked is not null)
-        {
-            FinishProcess(tracked, pid, summary.Succeeded, summary, summary.Error);
-            return;
-        }
-        // A run this pipeline run started but never heard accepted (the runner moved, a reply was lost).
-        if (summary.PipelineRunId is { } prid && _state.Find(prid) is { IsActive: true } mine
-            && mine.Processes.TryGetValue(pid, out var pending) && pending.State == ProcessRunState.Pending
-            && _phases.GetValueOrDefault((prid, pid), Phase.Unchecked) != Phase.Starting)
-        {
-            _phases.Remove((prid, pid));
-            _log.Info("{0}: run {1} was started for pipeline run {2} before the runner could record it; taking its result", pid, summary.RunId, prid);
-            FinishProcess(mine, pid, summary.Succeeded, summary, summary.Error);
-            return;
-        }
-        // Someone else's run ended: whoever waited for this process may try now.
-        var waiting = _phases.Where(kv => kv.Key.Process == pid && kv.Value == Phase.Busy).Select(kv => kv.Key).ToList();
-        foreach (var key in waiting) _phases[key] = Phase.Unchecked;
-        if (waiting.Count > 0) CheckWaiting();
-    }
-
-    private void FinishProcess(PipelineRun run, string pid, bool succeeded, Ferry.Shared.Processes.RunSummary? summary, string? error)
+    private void FinishProcess(PipelineRun run, string pid, bool succeeded, RunSummary? summary, string? error)
     {
         Save(new ProcessFinishedInPipeline(run.PipelineRunId, pid, succeeded, summary, succeeded ? null : error ?? "failed", Now()), () =>
         {
@@ -420,141 +278,69 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
 
     private void Finish(PipelineRun run)
     {
-        _finishing.Add(run.PipelineRunId);
-        var failed = run.InPlanOrder().Where(p => p.State == ProcessRunState.Failed).Select(p => p.ProcessId).ToList();
-        var state = failed.Count == 0 ? PipelineRunState.Succeeded : PipelineRunState.Failed;
-        var reason = failed.Count == 0 ? null
-            : $"{failed.Count} of {run.Processes.Count} processes failed: {string.Join(", ", failed.Take(10))}{(failed.Count > 10 ? ", …" : "")}";
+        var (state, reason) = run.Outcome();
         Save(new PipelineRunFinished(run.PipelineRunId, state, reason, Now()), () =>
         {
             _finishing.Remove(run.PipelineRunId);
-            Forget(run.PipelineRunId);
-            if (failed.Count == 0) _log.Info("pipeline {0} ({1}): succeeded", run.Name, run.PipelineRunId);
+            _phases = _phases.WithoutRun(run.PipelineRunId);
+            if (reason is null) _log.Info("pipeline {0} ({1}): succeeded", run.Name, run.PipelineRunId);
             else _log.Warning("pipeline {0} ({1}): failed: {2}", run.Name, run.PipelineRunId, reason);
         });
-    }
-
-    private void Forget(string pipelineRunId)
-    {
-        foreach (var key in _phases.Keys.Where(k => k.Run == pipelineRunId).ToList()) _phases.Remove(key);
-    }
-
-    private void OnTick()
-    {
-        CheckWaiting();
-        PollRunning();
-        Advance();
     }
 
     /// <summary>Asks the status of processes that are busy elsewhere or may have been sent a StartRun already.</summary>
     private void CheckWaiting()
     {
-        foreach (var (key, phase) in _phases.ToList())
+        foreach (var process in _phases.ToCheck())
         {
-            if (phase is not (Phase.Unchecked or Phase.Busy)) continue;
-            _phases[key] = Phase.Checking;
-            var (id, pid) = key;
-            _region.Ask<ProcessStatus>(new GetProcessStatus(pid), StatusTimeout)
-                .PipeTo(Self, success: s => new StatusChecked(id, pid, s, null), failure: e => new StatusChecked(id, pid, null, e.GetBaseException().Message));
+            _phases = _phases.With(process, StartPhase.Checking);
+            AskRegion<ProcessStatus>(new GetProcessStatus(process.ProcessId), StatusTimeout, (status, error) => new StatusChecked(process, status, error));
         }
     }
-
-    private void OnStatusChecked(StatusChecked m)
-    {
-        var key = (m.PipelineRunId, m.ProcessId);
-        if (_phases.GetValueOrDefault(key, Phase.Starting) != Phase.Checking) return;
-        var run = _state.Find(m.PipelineRunId);
-        if (run is not { IsActive: true } || run.Processes[m.ProcessId].State != ProcessRunState.Pending)
-        {
-            _phases.Remove(key);
-            return;
-        }
-        if (m.Status is not { } status)
-        {
-            _phases[key] = Phase.Unchecked;
-            _log.Warning("{0}: no status ({1}); asking again in {2}", m.ProcessId, m.Error, _pollInterval);
-            return;
-        }
-        if (LatestRunOf(status, m.PipelineRunId) is { } adopted)
-        {
-            // The StartRun of an earlier runner (or one whose answer was lost) did start it, and it already ended.
-            _phases.Remove(key);
-            _log.Info("{0}: run {1} was started for pipeline run {2} before the runner could record it; taking its result", m.ProcessId, adopted.RunId, m.PipelineRunId);
-            FinishProcess(run, m.ProcessId, adopted.Succeeded, adopted, adopted.Error);
-            return;
-        }
-        if (status.ActiveRunId is not null)
-        {
-            _phases[key] = Phase.Busy;
-            return;
-        }
-        _phases.Remove(key);
-        Advance();
-    }
-
-    private static Ferry.Shared.Processes.RunSummary? LatestRunOf(ProcessStatus status, string pipelineRunId) =>
-        new[] { status.LastSuccess, status.LastFailure }
-            .Where(s => s?.PipelineRunId == pipelineRunId)
-            .OrderByDescending(s => s!.FinishedAt)
-            .FirstOrDefault();
 
     /// <summary>Asks each running process how its run stands: a finished run whose report was lost is found here.</summary>
     private void PollRunning()
     {
-        foreach (var run in _state.Runs.Where(r => r.IsActive || r.State == PipelineRunState.Cancelled))
-        {
-            foreach (var p in run.Processes.Values)
-            {
-                if (p.State != ProcessRunState.Running || p.RunId is not { } runId) continue;
-                var key = (run.PipelineRunId, p.ProcessId);
-                if (!_polling.Add(key)) continue;
-                var (id, pid) = key;
-                _region.Ask<ProcessStatus>(new GetProcessStatus(pid), StatusTimeout)
-                    .PipeTo(Self, success: s => new StatusPolled(id, pid, runId, s, null), failure: e => new StatusPolled(id, pid, runId, null, e.GetBaseException().Message));
-            }
-        }
+        foreach (var (process, runId) in _state.Running())
+            if (_polling.Add(process))
+                AskRegion<ProcessStatus>(new GetProcessStatus(process.ProcessId), StatusTimeout, (status, error) => new StatusPolled(process, runId, status, error));
     }
 
     private void OnStatusPolled(StatusPolled m)
     {
-        _polling.Remove((m.PipelineRunId, m.ProcessId));
-        var run = _state.Find(m.PipelineRunId);
-        if (run is null || !run.Processes.TryGetValue(m.ProcessId, out var p) || p.State != ProcessRunState.Running || p.RunId != m.RunId) return;
-        if (m.Status is not { } status)
+        _polling.Remove(m.Process);
+        var pid = m.Process.ProcessId;
+        var run = _state.Find(m.Process.PipelineRunId);
+        if (run is null || !run.Processes.TryGetValue(pid, out var p) || p.State != ProcessRunState.Running || p.RunId != m.RunId) return;
+        switch (RunOutcome.OfRun(m.Status, m.RunId))
         {
-            _log.Debug("{0}: no status ({1}); polling again", m.ProcessId, m.Error);
-            return;
+            case RunOutcome.NoAnswer:
+                _log.Debug("{0}: no status ({1}); polling again", pid, m.Error);
+                return;
+            case RunOutcome.Ended ended:
+                FinishProcess(run, pid, ended.Succeeded, ended.Run, ended.Succeeded ? null : ended.Run.Error);
+                return;
+            case RunOutcome.Replaced:
+                FinishProcess(run, pid, false, null, $"{pid}: run {m.RunId} ended but its outcome was replaced by a later run (see the run history)");
+                return;
         }
-        if (status.LastSuccess?.RunId == m.RunId)
-            FinishProcess(run, m.ProcessId, true, status.LastSuccess, null);
-        else if (status.LastFailure?.RunId == m.RunId)
-            FinishProcess(run, m.ProcessId, false, status.LastFailure, status.LastFailure.Error);
-        else if (status.ActiveRunId != m.RunId)
-            // The entity persists a run before accepting it, so a run it neither runs nor remembers has
-            // ended and a later run has replaced its summary.
-            FinishProcess(run, m.ProcessId, false, null,
-                $"{m.ProcessId}: run {m.RunId} ended but its outcome was replaced by a later run (see the run history)");
     }
 
     // ---- Cancel ----------------------------------------------------------------------------------
 
+    /// <summary>Answers with the run as it stands after the cancel; its running processes are told to stop (their CancelAccepted is logged).</summary>
     private void OnCancel(CancelPipelineRun m)
     {
         var run = _state.Find(m.PipelineRunId);
-        if (run is null)
+        if (run is not { IsActive: true })
         {
-            Sender.Tell(new PipelineRunNotFound(m.PipelineRunId));
-            return;
-        }
-        if (!run.IsActive)
-        {
-            Sender.Tell(run.ToStatus());
+            Sender.Tell(run?.ToStatus() ?? (object)new PipelineRunNotFound(m.PipelineRunId));
             return;
         }
         var replyTo = Sender;
         Save(new PipelineRunFinished(run.PipelineRunId, PipelineRunState.Cancelled, "cancelled by request", Now()), () =>
         {
-            Forget(run.PipelineRunId);
+            _phases = _phases.WithoutRun(run.PipelineRunId);
             var running = run.Processes.Values.Where(p => p.State == ProcessRunState.Running).Select(p => p.ProcessId).ToList();
             foreach (var pid in running) _region.Tell(new CancelRun(pid), Self);
             _log.Warning("pipeline {0} ({1}): cancelled; {2} running process(es) told to stop", run.Name, run.PipelineRunId, running.Count);
@@ -565,72 +351,13 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
 
     // ---- Schedules -------------------------------------------------------------------------------
 
-    private void ArmSchedules()
-    {
-        var now = Now();
-        foreach (var (name, schedule) in _schedules)
-        {
-            if (_state.LastScheduled.TryGetValue(name, out var last) && schedule.Missed(last, now) is { } missed)
-            {
-                _log.Warning("pipeline {0}: its scheduled start at {1:u} was missed while no runner was up; starting it now", name, missed);
-                Self.Tell(new ScheduleDue(name, missed));
-            }
-            Arm(schedule, now);
-        }
-    }
+    /// <summary>One timer per pipeline: a new wake-up replaces the one before.</summary>
+    private void Arm(ScheduleWake wake) => Timers.StartSingleTimer($"schedule:{wake.Start.Pipeline}", wake.Start, wake.Wait);
 
-    private void Arm(PipelineSchedule schedule, DateTimeOffset after)
+    private void OnScheduleWake(ScheduledStart start)
     {
-        if (schedule.Next(after) is not { } next) return;
-        Arm(schedule.Pipeline.Name, next);
-    }
-
-    /// <summary>The timer wakes at the occurrence or after one poll interval, whichever is first, and looks at the clock again.</summary>
-    private void Arm(string pipeline, DateTimeOffset occurrence)
-    {
-        var wait = occurrence - Now();
-        if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
-        if (wait > _pollInterval) wait = _pollInterval;
-        Timers.StartSingleTimer($"schedule:{pipeline}", new ScheduleDue(pipeline, occurrence), wait);
-    }
-
-    private void OnScheduleDue(ScheduleDue due)
-    {
-        if (!_schedules.TryGetValue(due.Pipeline, out var schedule)) return;
-        var now = Now();
-        if (now < due.Occurrence)
-        {
-            Arm(due.Pipeline, due.Occurrence);
-            return;
-        }
-        Arm(schedule, now > due.Occurrence ? now : due.Occurrence);
-        if (_state.LastScheduled.TryGetValue(due.Pipeline, out var last) && last >= due.Occurrence) return;
-
-        PipelinePlan plan;
-        try
-        {
-            plan = PipelinePlan.Resolve(_metadata, [due.Pipeline]);
-        }
-        catch (ArgumentException e)
-        {
-            _log.Error("pipeline {0}: scheduled start at {1:u} failed: {2}", due.Pipeline, due.Occurrence, e.Message);
-            return;
-        }
-        if (NeedsForeignKeys(plan)) ReadForeignKeys(null, due, null);
-        else StartScheduled(due, plan);
-    }
-
-    private void StartScheduled(ScheduleDue due, PipelinePlan plan)
-    {
-        if (_state.LastScheduled.TryGetValue(due.Pipeline, out var last) && last >= due.Occurrence) return;
-        if (_state.ActiveNamed(due.Pipeline) is { } active)
-        {
-            _log.Warning("pipeline {0}: scheduled start at {1:u} skipped: still running as {2} (started {3:u})", due.Pipeline, due.Occurrence,
-                active.PipelineRunId, active.StartedAt);
-            Save(new ScheduledRunSkipped(due.Pipeline, due.Occurrence, active.PipelineRunId, Now()), () => { });
-            return;
-        }
-        var definition = _schedules[due.Pipeline].Pipeline;
-        StartPipeline(plan, definition.Mode, definition.KeySweep, "schedule", due.Occurrence, null);
+        var check = _schedules.Woke(start, _state.LastScheduled, Now());
+        if (check.Next is { } next) Arm(next);
+        if (check.Due) Request(new PipelineRunRequest.Scheduled(start));
     }
 }

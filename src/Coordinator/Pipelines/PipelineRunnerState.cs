@@ -6,13 +6,16 @@ using Ferry.Shared.Stg;
 
 namespace Ferry.Coordinator.Pipelines;
 
-/// <summary>One pipeline run: its plan and where each of its processes stands.</summary>
+/// <summary>
+/// One pipeline run: its plan (stages in sequence) and where each of its processes stands. Snapshots
+/// written before stages were named so call them "groups"; the name stays.
+/// </summary>
 public sealed record PipelineRun(
     string PipelineRunId,
     string Name,
     RunMode Mode,
     bool? KeySweep,
-    IReadOnlyList<IReadOnlyList<string>> Groups,
+    [property: JsonPropertyName("groups")] IReadOnlyList<IReadOnlyList<string>> Stages,
     string RequestedBy,
     DateTimeOffset StartedAt,
     DateTimeOffset? ScheduledFor,
@@ -23,21 +26,39 @@ public sealed record PipelineRun(
 {
     [JsonIgnore] public bool IsActive => State == PipelineRunState.Running;
 
-    /// <summary>The first group (0-based) with a process not finished yet; <c>Groups.Count</c> when every process finished.</summary>
-    public int CurrentGroup()
+    /// <summary>The first stage (0-based) with a process not finished yet; <c>Stages.Count</c> when every process finished.</summary>
+    public int CurrentStage()
     {
-        for (var g = 0; g < Groups.Count; g++)
-            if (Groups[g].Any(p => !IsFinished(Processes[p].State)))
-                return g;
-        return Groups.Count;
+        for (var i = 0; i < Stages.Count; i++)
+            if (Stages[i].Any(p => !IsFinished(Processes[p].State)))
+                return i;
+        return Stages.Count;
+    }
+
+    /// <summary>The processes of the current stage that have not started (none once every process finished).</summary>
+    public IEnumerable<string> PendingNow()
+    {
+        var i = CurrentStage();
+        return i < Stages.Count ? Stages[i].Where(p => Processes[p].State == ProcessRunState.Pending) : [];
     }
 
     public static bool IsFinished(ProcessRunState state) => state is ProcessRunState.Succeeded or ProcessRunState.Failed;
 
-    public IEnumerable<PipelineProcess> InPlanOrder() => Groups.SelectMany(g => g.Select(p => Processes[p]));
+    public bool IsPending(string processId) => Processes.TryGetValue(processId, out var p) && p.State == ProcessRunState.Pending;
+
+    /// <summary>How the run ends once every process finished: Failed, naming the processes that failed, if any did.</summary>
+    public (PipelineRunState State, string? Reason) Outcome()
+    {
+        var failed = InPlanOrder().Where(p => p.State == ProcessRunState.Failed).Select(p => p.ProcessId).ToList();
+        return failed.Count == 0
+            ? (PipelineRunState.Succeeded, null)
+            : (PipelineRunState.Failed, $"{failed.Count} of {Processes.Count} processes failed: {string.Join(", ", failed.Take(10))}{(failed.Count > 10 ? ", …" : "")}");
+    }
+
+    public IEnumerable<PipelineProcess> InPlanOrder() => Stages.SelectMany(s => s.Select(p => Processes[p]));
 
     public PipelineRunStatus ToStatus() =>
-        new(PipelineRunId, Name, Mode, State, StartedAt, FinishedAt, CurrentGroup(), Groups.Count, InPlanOrder().ToList());
+        new(PipelineRunId, Name, Mode, State, StartedAt, FinishedAt, CurrentStage(), Stages.Count, InPlanOrder().ToList());
 }
 
 /// <summary>
@@ -57,6 +78,21 @@ public sealed record PipelineRunnerState(ImmutableList<PipelineRun> Runs, Immuta
 
     [JsonIgnore] public IEnumerable<PipelineRun> Active => Runs.Where(r => r.IsActive);
 
+    /// <summary>The run that waits for this process run to end (the runner recorded it as started), if any.</summary>
+    public PipelineRun? Awaiting(string processId, string runId) =>
+        Runs.FirstOrDefault(r => r.Processes.TryGetValue(processId, out var p) && p.State == ProcessRunState.Running && p.RunId == runId);
+
+    /// <summary>
+    /// Process runs to poll: every running one of an active run, and of a cancelled one (it was told to stop;
+    /// its end is still recorded).
+    /// </summary>
+    public IEnumerable<(ProcessInRun Process, string RunId)> Running() =>
+        from r in Runs
+        where r.IsActive || r.State == PipelineRunState.Cancelled
+        from p in r.Processes.Values
+        where p.State == ProcessRunState.Running && p.RunId is not null
+        select (new ProcessInRun(r.PipelineRunId, p.ProcessId), p.RunId!);
+
     public PipelineRunnerState Apply(IPipelineEvent e) => e switch
     {
         PipelineRunStarted s => Started(s),
@@ -70,14 +106,15 @@ public sealed record PipelineRunnerState(ImmutableList<PipelineRun> Runs, Immuta
         })),
         PipelineRunFinished f => Update(f.PipelineRunId, r => r with { State = f.State, FinishedAt = f.At, Reason = f.Reason }),
         ScheduledRunSkipped k => this with { LastScheduled = LastScheduled.SetItem(k.Pipeline, k.Occurrence) },
-        _ => this,
+        // A journal holding an event this version cannot replay must stop recovery, not lose runs quietly.
+        _ => throw new ArgumentException($"pipeline runner: unknown event {e.GetType().Name}", nameof(e)),
     };
 
     private PipelineRunnerState Started(PipelineRunStarted s)
     {
-        var processes = s.Groups.SelectMany((g, i) => g.Select(p => new PipelineProcess(p, i, ProcessRunState.Pending, null, null, null)))
+        var processes = s.Stages.SelectMany((stage, i) => stage.Select(p => new PipelineProcess(p, i, ProcessRunState.Pending, null, null, null)))
             .ToImmutableDictionary(p => p.ProcessId);
-        var run = new PipelineRun(s.PipelineRunId, s.Name, s.Mode, s.KeySweep, s.Groups, s.RequestedBy, s.At, s.ScheduledFor,
+        var run = new PipelineRun(s.PipelineRunId, s.Name, s.Mode, s.KeySweep, s.Stages, s.RequestedBy, s.At, s.ScheduledFor,
             PipelineRunState.Running, null, null, processes);
         var runs = Runs.Add(run);
         while (runs.Count > KeptRuns && runs.FindIndex(r => !r.IsActive) is var oldest and >= 0)

@@ -54,7 +54,7 @@ public sealed class ClusterTableTests
     }
 
     [Fact]
-    public void The_live_table_names_the_current_group_and_each_process_state()
+    public void The_live_table_names_the_current_stage_and_each_process_state()
     {
         var run = Run(PipelineRunState.Running, null, 1,
             new PipelineProcess("stg.qvp.users", 0, ProcessRunState.Succeeded, "r-1", Summary("r-1", 10, new(1_234, 5, 6, 0), TimeSpan.FromSeconds(1)), null),
@@ -62,19 +62,19 @@ public sealed class ClusterTableTests
 
         var text = Render(PipelineRunProgress.Table(run));
 
-        Assert.Contains("pipeline run pr-1 (nightly): group 2/2,", text);
+        Assert.Contains("pipeline run pr-1 (nightly): stage 2/2,", text);
         Assert.Matches(@"1\s+stg\.qvp\.users\s+succeeded\s+r-1\s+\+1,234 ~5 -6", text);
         Assert.Matches(@"2\s+bl\.unipacc\.users\s+running\s+r-2", text);
     }
 
     [Fact]
-    public void A_progress_line_names_the_group_the_run_and_the_error_on_one_line()
+    public void A_progress_line_names_the_stage_the_run_and_the_error_on_one_line()
     {
         var run = Run(PipelineRunState.Running, null, 0);
         var failed = new PipelineProcess("stg.qvp.orders", 0, ProcessRunState.Failed, "r-9", null, "stg.qvp.orders: merge failed:\r\n duplicate key ");
 
-        Assert.Equal("  [group 1/2] stg.qvp.orders: failed (run r-9): stg.qvp.orders: merge failed:  duplicate key", PipelineRunProgress.Line(run, failed));
-        Assert.Equal("  [group 2/2] bl.x.y: running", PipelineRunProgress.Line(run, new PipelineProcess("bl.x.y", 1, ProcessRunState.Running, null, null, null)));
+        Assert.Equal("  [stage 1/2] stg.qvp.orders: failed (run r-9): stg.qvp.orders: merge failed:  duplicate key", PipelineRunProgress.Line(run, failed));
+        Assert.Equal("  [stage 2/2] bl.x.y: running", PipelineRunProgress.Line(run, new PipelineProcess("bl.x.y", 1, ProcessRunState.Running, null, null, null)));
     }
 
     [Fact]

@@ -25,8 +25,8 @@ public sealed class RunOnClusterTests(ApiTestHost host)
         Assert.Equal(0, code);
         Assert.Contains("pipeline run pr-ok", text);
         Assert.Contains("1. stg.qvp.users, stg.qvp.orders", text);
-        Assert.Contains("[group 1/2] stg.qvp.users: running (run r-stg.qvp.users)", text);
-        Assert.Contains("[group 1/2] stg.qvp.users: succeeded (run r-stg.qvp.users)", text);
+        Assert.Contains("[stage 1/2] stg.qvp.users: running (run r-stg.qvp.users)", text);
+        Assert.Contains("[stage 1/2] stg.qvp.users: succeeded (run r-stg.qvp.users)", text);
         Assert.Contains("pipeline run pr-ok (ok, incremental): succeeded in 2 min 00 s", text);
         Assert.Matches(@"stg\.qvp\.users\s*│\s*1\s*│\s*succeeded\s*│\s*1,234\s*│\s*3\s*│\s*1\s*│\s*10\s*│\s*1,244\s*│\s*42\.0 s", text);
         Assert.Matches(@"total\s*│\s*│\s*3 ok\s*│\s*1,316", text);
@@ -40,7 +40,7 @@ public sealed class RunOnClusterTests(ApiTestHost host)
 
         var text = output.ToString();
         Assert.Equal(1, code);
-        Assert.Contains("[group 1/2] stg.qvp.orders: failed (run r-stg.qvp.orders): stg.qvp.orders: merge failed: duplicate key in source", text);
+        Assert.Contains("[stage 1/2] stg.qvp.orders: failed (run r-stg.qvp.orders): stg.qvp.orders: merge failed: duplicate key in source", text);
         Assert.Contains("pipeline run pr-fail (fail, incremental): failed", text);
         // The failed process shows its error, not the counts of a merge that never committed.
         Assert.Matches(@"stg\.qvp\.orders\s*│\s*1\s*│\s*failed\s*│(\s*│){5}\s*42\.0 s\s*│\s*r-stg\.qvp\.orders\s*│\s*stg\.qvp\.orders: merge failed: duplicate key in source", text);
@@ -54,7 +54,7 @@ public sealed class RunOnClusterTests(ApiTestHost host)
         var code = await RunAsync("nightly", wait: false, console);
 
         Assert.Equal(0, code);
-        Assert.Contains("pipeline run pr-nightly (nightly, incremental) accepted: 2 group(s)", output.ToString());
+        Assert.Contains("pipeline run pr-nightly (nightly, incremental) accepted: 2 stage(s)", output.ToString());
         Assert.Contains("ferry runs --pipeline-run pr-nightly", output.ToString());
     }
 

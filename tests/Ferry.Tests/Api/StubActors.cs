@@ -79,7 +79,16 @@ public sealed class StubPipelineRunner : ReceiveActor
             Sender.Tell(answer);
         });
         Receive<ListPipelineRuns>(l => Sender.Tell(new PipelineRunList(new[] { Known, Failed }.Take(l.Limit).ToList())));
-        Receive<CancelPipelineRun>(c => _cancelled.Add(c.PipelineRunId));
+        Receive<CancelPipelineRun>(c =>
+        {
+            if (c.PipelineRunId != "pr-cancel")
+            {
+                Sender.Tell(new PipelineRunNotFound(c.PipelineRunId));
+                return;
+            }
+            _cancelled.Add(c.PipelineRunId);
+            Sender.Tell(Running("pr-cancel") with { State = PipelineRunState.Cancelled, FinishedAt = At.AddMinutes(1) });
+        });
     }
 
     private static RunSummary Result(string processId, long inserted, bool ok = true) =>

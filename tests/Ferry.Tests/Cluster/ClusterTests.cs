@@ -89,8 +89,8 @@ public class ClusterTests
         Assert.Equal(18 + metadata.Files.Count + metadata.Transforms.Count, bulk.Processes.Count);
         Assert.All(bulk.Processes, p => Assert.Equal(ProcessRunState.Succeeded, p.State));
         // Every BL process ran after every STG process (a later group), parents before children.
-        Assert.True(bulk.Processes.Where(p => p.ProcessId.StartsWith("bl.")).Min(p => p.Group) > bulk.Processes.Where(p => p.ProcessId.StartsWith("stg.")).Max(p => p.Group));
-        Assert.True(bulk.Processes.Single(p => p.ProcessId == "bl.unipacc.users").Group > bulk.Processes.Single(p => p.ProcessId == "bl.unipacc.organisations").Group);
+        Assert.True(bulk.Processes.Where(p => p.ProcessId.StartsWith("bl.")).Min(p => p.Stage) > bulk.Processes.Where(p => p.ProcessId.StartsWith("stg.")).Max(p => p.Stage));
+        Assert.True(bulk.Processes.Single(p => p.ProcessId == "bl.unipacc.users").Stage > bulk.Processes.Single(p => p.ProcessId == "bl.unipacc.organisations").Stage);
         await AssertStgMatchesSourcesAsync(cluster);
         Assert.True(await StgTestBed.ScalarAsync<long>(cluster.TargetConnectionString, "SELECT count(*) FROM unipacc.verification_requests") > 0);
         Assert.All(bulk.Processes.Where(p => p.ProcessId.StartsWith("files.")), p => Assert.True(p.Result!.Files is { Copied: > 0, Failed: 0 }, $"{p.ProcessId}: {p.Result.Files}"));

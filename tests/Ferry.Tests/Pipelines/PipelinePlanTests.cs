@@ -25,7 +25,7 @@ public class PipelinePlanTests
         var plan = PipelinePlan.Resolve(Metadata, ["users_first"]);
 
         Assert.Equal("users_first", plan.Name);
-        Assert.Equal([["stg.qvp.users", "stg.svp.users"], ["stg.qvp.reports", "stg.svp.accounts"]], plan.Groups);
+        Assert.Equal([["stg.qvp.users", "stg.svp.users"], ["stg.qvp.reports", "stg.svp.accounts"]], plan.Stages);
         Assert.True(plan.Pipeline!.KeySweep);
     }
 
@@ -34,7 +34,7 @@ public class PipelinePlanTests
     {
         var plan = PipelinePlan.Resolve(Metadata, ["stg"]);
 
-        Assert.Equal([["stg.qvp.users", "stg.qvp.reports", "stg.svp.users", "stg.svp.accounts"]], plan.Groups);
+        Assert.Equal([["stg.qvp.users", "stg.qvp.reports", "stg.svp.users", "stg.svp.accounts"]], plan.Stages);
     }
 
     [Fact]
@@ -43,7 +43,7 @@ public class PipelinePlanTests
         var plan = PipelinePlan.Resolve(Metadata, ["users", "stg.qvp.*", "stg.svp.accounts"]);
 
         Assert.Equal("users stg.qvp.* stg.svp.accounts", plan.Name);
-        Assert.Equal([["stg.qvp.users", "stg.svp.users"], ["stg.qvp.reports", "stg.svp.accounts"]], plan.Groups);
+        Assert.Equal([["stg.qvp.users", "stg.svp.users"], ["stg.qvp.reports", "stg.svp.accounts"]], plan.Stages);
         Assert.Null(plan.Pipeline);
     }
 
@@ -89,7 +89,7 @@ public class PipelinePlanTests
             ["bl.unipacc.users"],              // declared: depends on organisations
             ["bl.unipacc.requests"],           // foreign key to users
             ["bl.unipacc.reports"],            // foreign key to requests
-        ], plan.Groups);
+        ], plan.Stages);
         Assert.True(plan.HasTransforms(WithBl));
     }
 
@@ -98,7 +98,7 @@ public class PipelinePlanTests
     {
         var plan = PipelinePlan.Resolve(WithBl, ["bl.*"]);
 
-        Assert.Equal([["bl.unipacc.organisations", "bl.unipacc.requests", "bl.unipacc.reports"], ["bl.unipacc.users"]], plan.Groups);
+        Assert.Equal([["bl.unipacc.organisations", "bl.unipacc.requests", "bl.unipacc.reports"], ["bl.unipacc.users"]], plan.Stages);
     }
 
     [Fact]
@@ -116,6 +116,6 @@ public class PipelinePlanTests
     {
         var plan = PipelinePlan.Resolve(WithBl, ["bl.unipacc.reports", "bl.unipacc.organisations"], ForeignKeys);
 
-        Assert.Equal([["bl.unipacc.organisations"], ["bl.unipacc.reports"]], plan.Groups);
+        Assert.Equal([["bl.unipacc.organisations"], ["bl.unipacc.reports"]], plan.Stages);
     }
 }

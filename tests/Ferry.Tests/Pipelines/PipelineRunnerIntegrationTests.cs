@@ -6,6 +6,7 @@ using Ferry.Coordinator.Pipelines;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
+using Ferry.Tests.Processes;
 using Ferry.Tests.Stg;
 using Ferry.Worker.Processes;
 
@@ -14,12 +15,7 @@ namespace Ferry.Tests.Pipelines;
 /// <summary>The runner driving the real process entities, on a real PostgreSQL.</summary>
 public class PipelineRunnerIntegrationTests(ITestOutputHelper output) : TestKit(Config, output: output)
 {
-    private static readonly Config Config = ConfigurationFactory.ParseString("""
-        akka.loglevel = INFO
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-        ferry.process { max-retries = 1, min-backoff = 100ms, max-backoff = 400ms }
-        """);
+    private static readonly Config Config = EntityTesting.InMemory("max-retries = 1, min-backoff = 100ms, max-backoff = 400ms");
 
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(90);
 

@@ -7,6 +7,7 @@ using Ferry.Coordinator.Pipelines;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
+using Ferry.Tests.Processes;
 using static Ferry.Tests.Pipelines.TestMigration;
 
 namespace Ferry.Tests.Pipelines;
@@ -14,11 +15,7 @@ namespace Ferry.Tests.Pipelines;
 /// <summary>The runner's logic against a fake process region (see <see cref="FakeProcessRegion"/>); the real entity is tested in Processes/.</summary>
 public class PipelineRunnerTests(ITestOutputHelper output) : TestKit(Config, output: output)
 {
-    private static readonly Config Config = ConfigurationFactory.ParseString("""
-        akka.loglevel = INFO
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-        """);
+    private static readonly Config Config = EntityTesting.InMemory();
 
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);

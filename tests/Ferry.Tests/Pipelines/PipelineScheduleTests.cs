@@ -6,17 +6,15 @@ using Ferry.Coordinator.Pipelines;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
+using Ferry.Tests.Processes;
 using static Ferry.Tests.Pipelines.TestMigration;
 
 namespace Ferry.Tests.Pipelines;
 
+/// <summary>The runner's schedules end to end, with a clock the test moves; the rules themselves are in <see cref="ScheduleClockTests"/>.</summary>
 public class PipelineScheduleTests(ITestOutputHelper output) : TestKit(Config, output: output)
 {
-    private static readonly Config Config = ConfigurationFactory.ParseString("""
-        akka.loglevel = INFO
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-        """);
+    private static readonly Config Config = EntityTesting.InMemory();
 
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
@@ -121,16 +119,5 @@ public class PipelineScheduleTests(ITestOutputHelper output) : TestKit(Config, o
 
         Assert.Equal(At(3, 9, 0, 0), made.Runs[0].StartedAt);
         Assert.Equal(2, after.Count);
-    }
-
-    [Fact]
-    public void The_next_occurrence_is_in_UTC_and_missed_ones_are_counted_from_the_last_one_handled()
-    {
-        var schedule = new PipelineSchedule(Pipeline("nightly", "0 2 * * *", ["stg.a.t1"]), Pipeline("nightly", "0 2 * * *", ["stg.a.t1"]).Cron!);
-
-        Assert.Equal(At(1, 2, 0, 0), schedule.Next(new DateTimeOffset(2025, 3, 1, 3, 0, 0, TimeSpan.FromHours(2))));
-        Assert.Equal(At(2, 2, 0, 0), schedule.Next(At(1, 2, 0, 0)));
-        Assert.Null(schedule.Missed(At(1, 2, 0, 0), At(2, 1, 59, 59)));
-        Assert.Equal(At(3, 2, 0, 0), schedule.Missed(At(1, 2, 0, 0), At(3, 9, 0, 0)));
     }
 }

@@ -62,7 +62,7 @@ public class PipelineSerializationTests : TestKit
         Assert.Equal(PipelineRunState.Failed, run.State);
         Assert.Equal(Summary.Counts, run.Processes["stg.qvp.users"].Result!.Counts);
         Assert.Equal(ProcessRunState.Pending, run.Processes["stg.qvp.reports"].State);
-        Assert.Equal(1, run.CurrentGroup());
+        Assert.Equal(1, run.CurrentStage());
         Assert.True(back.Find("pl-2")!.IsActive);
         Assert.Equal(At, back.LastScheduled["nightly"]);
         Assert.IsType<ImmutableDictionary<string, PipelineProcess>>(run.Processes);
@@ -82,5 +82,37 @@ public class PipelineSerializationTests : TestKit
         Assert.NotNull(state.Find("pl-running"));
         Assert.Equal("pl-149", state.Runs[^1].PipelineRunId);
         Assert.Null(state.Find("pl-50"));
+    }
+
+    [Fact]
+    public void Events_and_snapshots_written_before_stages_were_named_so_still_read()
+    {
+        var serializer = new FerrySerializer((ExtendedActorSystem)Sys, ProcessMessages.Types.Union(PipelineMessages.Types));
+        // As the version that called stages "groups" wrote them.
+        const string oldEvent = """
+            {"pipelineRunId":"pl-1","name":"nightly","mode":"Bulk","keySweep":true,"groups":[["stg.qvp.users","stg.svp.users"],["stg.qvp.reports"]],
+             "requestedBy":"schedule","at":"2025-03-01T02:00:00+00:00","scheduledFor":"2025-03-01T02:00:00+00:00"}
+            """;
+        const string oldSnapshot = """
+            {"runs":[{"pipelineRunId":"pl-1","name":"nightly","mode":"Bulk","keySweep":null,"groups":[["stg.a.t1"],["stg.a.t2"]],
+              "requestedBy":"api","startedAt":"2025-03-01T02:00:00+00:00","scheduledFor":null,"state":"Running","finishedAt":null,"reason":null,
+              "processes":{"stg.a.t1":{"processId":"stg.a.t1","group":0,"state":"Succeeded","runId":"r-1","result":null,"error":null},
+                           "stg.a.t2":{"processId":"stg.a.t2","group":1,"state":"Pending","runId":null,"result":null,"error":null}}}],
+             "lastScheduled":{"nightly":"2025-03-01T02:00:00+00:00"}}
+            """;
+
+        var started = (PipelineRunStarted)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(oldEvent), "ev-pipeline-run-started");
+        var state = (PipelineRunnerState)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(oldSnapshot), "snap-pipeline-runner");
+        var written = System.Text.Encoding.UTF8.GetString(Json(serializer, state));
+
+        Assert.Equal([["stg.qvp.users", "stg.svp.users"], ["stg.qvp.reports"]], started.Stages);
+        var run = state.Find("pl-1")!;
+        Assert.Equal([["stg.a.t1"], ["stg.a.t2"]], run.Stages);
+        Assert.Equal(1, run.Processes["stg.a.t2"].Stage);
+        Assert.Equal(1, run.CurrentStage());
+        Assert.Equal([0, 1], run.ToStatus().Processes.Select(p => p.Stage));
+        Assert.Contains("\"groups\":", written);
+        Assert.Contains("\"stage\":1", written);
+        Assert.DoesNotContain("\"group\":", written);
     }
 }

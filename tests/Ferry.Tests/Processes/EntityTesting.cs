@@ -18,6 +18,18 @@ public static class EntityTesting
         ferry.process { {{retries}} }
         """);
 
+    /// <summary>
+    /// Journal and snapshots in memory only, with Akka's own serialization: for tests of actors whose
+    /// persistence is not under test (the pipeline runner against a fake region).
+    /// </summary>
+    /// <param name="process">The ferry.process block, when real process entities run too.</param>
+    public static Config InMemory(string? process = null) => ConfigurationFactory.ParseString($$"""
+        akka.loglevel = INFO
+        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        {{(process is null ? "" : $"ferry.process {{ {process} }}")}}
+        """);
+
     /// <summary>Starts a run and waits until the entity is Idle again with that run as its last success or failure.</summary>
     public static async Task<ProcessStatus> RunToEndAsync(IActorRef entity, string processId, RunMode mode, TimeSpan timeout)
     {
