@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
+using Ferry.Shared.Metadata;
 using Ferry.Shared.Sql;
 using Ferry.Shared.Stg;
 using Ferry.Shared.Storage;
@@ -34,8 +35,7 @@ public sealed class Loader(IObjectStore store)
     public async Task<LoadResult> LoadAsync(Manifest manifest, string folder, string targetConnectionString, string stgSchema,
         int parallelism = 2, IProgress<long>? rowsProgress = null, CancellationToken ct = default)
     {
-        await using var conn = new NpgsqlConnection(targetConnectionString);
-        await conn.OpenAsync(ct);
+        await using var conn = await PgConnect.OpenAsync(targetConnectionString, ct);
         await PgCopy.PinSessionAsync(conn, ct);
         var stg = SqlText.Qualified(stgSchema, manifest.StgTable);
 
@@ -88,8 +88,7 @@ public sealed class Loader(IObjectStore store)
         await Parallel.ForEachAsync(manifest.Parts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = ct },
             async (part, token) =>
             {
-                await using var partConn = new NpgsqlConnection(targetConnectionString);
-                await partConn.OpenAsync(token);
+                await using var partConn = await PgConnect.OpenAsync(targetConnectionString, token);
                 await PgCopy.PinSessionAsync(partConn, token);
                 var n = await LoadPartAsync(partConn, folder, manifest, part, loadCopy, "", rowsProgress, token);
                 Interlocked.Add(ref total, n);
@@ -123,8 +122,7 @@ public sealed class Loader(IObjectStore store)
         {
             for (var i = 0; i < Math.Min(parallelism, manifest.Parts.Count); i++)
             {
-                var conn = new NpgsqlConnection(targetConnectionString);
-                await conn.OpenAsync(ct);
+                var conn = await PgConnect.OpenAsync(targetConnectionString, ct);
                 lanes.Add((conn, await conn.BeginTransactionAsync(ct)));
                 await PgCopy.PinSessionAsync(conn, ct);
             }
