@@ -76,7 +76,7 @@ public sealed record Manifest(
         if (length == 0) return "the file is empty";
         var what = e.Message.Split(" Path: ", 2)[0].Split(" LineNumber: ", 2)[0].Trim().TrimEnd('.');
         var at = e.LineNumber is { } line ? $" at line {line + 1}, byte {(e.BytePositionInLine ?? 0) + 1}" : "";
-        var kind = e.Message.Contains("end of the JSON payload", StringComparison.Ordinal) || e.Message.Contains("incomplete", StringComparison.OrdinalIgnoreCase)
+        var kind = e.Message.Contains("end of data", StringComparison.Ordinal) || e.Message.Contains("end of the JSON payload", StringComparison.Ordinal)
             ? "cut short or corrupt" : "corrupt";
         return $"{kind} JSON{at} ({what})";
     }
