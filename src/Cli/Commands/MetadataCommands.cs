@@ -18,10 +18,9 @@ public static class MetadataCommands
         return command;
     }
 
-    private static Option<string> MetadataOption() => new("--metadata")
+    private static Option<DirectoryInfo?> MetadataOption() => new("--metadata", "-m")
     {
-        Description = "The metadata folder (holds connections.yaml and tables/)",
-        DefaultValueFactory = _ => DefaultMetadataDirectory,
+        Description = $"The metadata folder, holding connections.yaml and tables/ (default: ${CommonOptions.MetadataVariable}, else ./{DefaultMetadataDirectory})",
         HelpName = "DIR",
     };
 
@@ -49,7 +48,7 @@ public static class MetadataCommands
             var output = r.InvocationConfiguration.Output;
             var error = r.InvocationConfiguration.Error;
             var sourceName = r.GetValue(source)!;
-            var directory = r.GetValue(metadata)!;
+            var directory = CommonOptions.MetadataDirectoryAsTyped(r.GetValue(metadata));
             var thresholdRows = r.GetValue(threshold);
             var windowDays = r.GetValue(days);
             if (thresholdRows < 0 || windowDays < 1)
@@ -100,7 +99,7 @@ public static class MetadataCommands
         command.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var output = r.InvocationConfiguration.Output;
-            var directory = r.GetValue(metadata)!;
+            var directory = CommonOptions.MetadataDirectoryAsTyped(r.GetValue(metadata));
             MigrationMetadata loaded;
             MetadataSourceMap positions;
             try

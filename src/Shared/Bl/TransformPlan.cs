@@ -15,16 +15,14 @@ public sealed record TransformPlan(IReadOnlyList<IReadOnlyList<TransformFile>> L
     /// <summary>The plan with the foreign keys read from the target database (pg_constraint).</summary>
     public static async Task<TransformPlan> BuildAsync(IReadOnlyList<TransformFile> files, string targetConnectionString, CancellationToken ct)
     {
-        await using var conn = new NpgsqlConnection(targetConnectionString);
-        await conn.OpenAsync(ct);
+        await using var conn = await PgConnect.OpenAsync(targetConnectionString, ct);
         return Build(files, await ReadForeignKeysAsync(conn, ct));
     }
 
     /// <summary>The target's foreign keys, read over a connection of their own.</summary>
     public static async Task<IReadOnlyList<(QualifiedName Child, QualifiedName Parent, string Constraint)>> ReadForeignKeysAsync(string connectionString, CancellationToken ct)
     {
-        await using var conn = new NpgsqlConnection(connectionString);
-        await conn.OpenAsync(ct);
+        await using var conn = await PgConnect.OpenAsync(connectionString, ct);
         return await ReadForeignKeysAsync(conn, ct);
     }
 

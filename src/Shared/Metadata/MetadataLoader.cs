@@ -30,7 +30,9 @@ public static class MetadataLoader
         var transforms = ReadTransforms(connections, errors);
         var files = FilesFile.ReadFolder(root, connections, errors, positions);
         var processIds = tables.Select(t => t.ProcessId).Concat(transforms.Select(t => t.ProcessId)).Concat(files.Select(f => f.ProcessId)).ToList();
-        var pipelines = ReadPipelines(root, processIds, errors, positions);
+        // A broken file hides the processes it defines (a connections.yaml error hides every transform):
+        // references to them in pipelines.yaml would only repeat that error as "matches no process".
+        var pipelines = ReadPipelines(root, processIds, processIdsComplete: errors.Count == 0 && connections is not null, errors, positions);
         if (errors.Count > 0 || connections is null)
             throw new MetadataException(errors);
         return new MigrationMetadata(root, connections.Sources, connections.Target, connections.ObjectStore, tables)
@@ -142,14 +144,15 @@ public static class MetadataLoader
     }
 
     /// <summary>metadata/pipelines.yaml is optional: without it there are no pipelines.</summary>
-    private static IReadOnlyList<PipelineDefinition> ReadPipelines(string root, IReadOnlyList<string> processIds, List<MetadataError> errors, MetadataSourceMap positions)
+    private static IReadOnlyList<PipelineDefinition> ReadPipelines(string root, IReadOnlyList<string> processIds, bool processIdsComplete,
+        List<MetadataError> errors, MetadataSourceMap positions)
     {
         var file = Path.Combine(root, PipelinesFile.FileName);
         if (!File.Exists(file)) return [];
         var fileErrors = new List<MetadataError>();
         var document = ReadYaml(file, fileErrors);
         errors.AddRange(fileErrors);
-        return fileErrors.Count > 0 ? [] : PipelinesYaml.Read(file, document, processIds, errors, positions);
+        return fileErrors.Count > 0 ? [] : PipelinesYaml.Read(file, document, processIds, processIdsComplete, errors, positions);
     }
 
     /// <summary>Each process id and each STG table belongs to one file; later files that repeat one are errors.</summary>

@@ -64,19 +64,27 @@ public sealed record PgConnection(
         };
         if (!string.IsNullOrEmpty(SslMode) && Enum.TryParse<Npgsql.SslMode>(SslMode, ignoreCase: true, out var mode))
             b.SslMode = mode;
+        // So that PgConnect names this connection when it cannot be opened.
+        PgConnect.Remember(b.ConnectionString, Label);
         return b.ConnectionString;
     }
+
+    /// <summary>What failure messages call this connection: <c>source qvp (db.example:5432/qvp)</c>, <c>target (…)</c>.</summary>
+    public string Label => $"{(Name == "target" ? "target" : "source " + Name)} ({Host}:{Port}/{Database})";
 
     /// <summary>host:port/database as user: safe to print.</summary>
     public override string ToString() => $"{Name} ({User}@{Host}:{Port}/{Database})";
 }
 
-/// <summary>A reference to a secret held in the environment: <c>${NAME}</c> or <c>${NAME:-default}</c>.</summary>
-public sealed record SecretRef(string Variable, string? Default = null)
+/// <summary>
+/// A reference to a secret held in the environment: <c>${NAME}</c>. It has no default: a default would
+/// be the secret itself, written in the file (the loader refuses <c>${NAME:-value}</c> for secrets).
+/// </summary>
+public sealed record SecretRef(string Variable)
 {
     public string Resolve() =>
         Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } v ? v
-        : Default ?? throw new InvalidOperationException($"environment variable {Variable} is not set (referenced as ${{{Variable}}} in metadata)");
+        : throw new InvalidOperationException($"environment variable {Variable} is not set (referenced as ${{{Variable}}} in metadata)");
 
     /// <summary>Never the value.</summary>
     public override string ToString() => "${" + Variable + "}";

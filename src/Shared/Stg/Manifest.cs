@@ -39,8 +39,47 @@ public sealed record Manifest(
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
 
-    public static Manifest FromJson(ReadOnlySpan<byte> json, string where) =>
-        JsonSerializer.Deserialize<Manifest>(json, Json) ?? throw new InvalidDataException($"{where}: empty manifest");
+    /// <summary>
+    /// Reads a manifest written by <see cref="ToJson"/>. A file that is not one (cut short, corrupt, empty,
+    /// missing a field) throws <see cref="InvalidDataException"/> in one line: <c>{where} is not a valid manifest: …</c>.
+    /// </summary>
+    public static Manifest FromJson(ReadOnlySpan<byte> json, string where)
+    {
+        Manifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<Manifest>(json, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{where} is not a valid manifest: {Problem(e, json.Length)}", e);
+        }
+        // Deserialization leaves what the file lacks as null; a load must not find out halfway.
+        var missing = manifest is null ? "everything"
+            : manifest.ProcessId is null ? "process_id"
+            : manifest.RunId is null ? "run_id"
+            : manifest.StgTable is null ? "stg_table"
+            : manifest.Cdc is null ? "cdc"
+            : manifest.Columns is null ? "columns"
+            : manifest.Key is null ? "key"
+            : manifest.Parts is null ? "parts"
+            : manifest.Settings is null ? "settings"
+            : null;
+        if (missing is not null)
+            throw new InvalidDataException($"{where} is not a valid manifest: it has no {missing}");
+        return manifest!;
+    }
+
+    /// <summary>"cut short at line 41 (…)" rather than System.Text.Json's message with its internal path syntax.</summary>
+    private static string Problem(JsonException e, int length)
+    {
+        if (length == 0) return "the file is empty";
+        var what = e.Message.Split(" Path: ", 2)[0].Split(" LineNumber: ", 2)[0].Trim().TrimEnd('.');
+        var at = e.LineNumber is { } line ? $" at line {line + 1}, byte {(e.BytePositionInLine ?? 0) + 1}" : "";
+        var kind = e.Message.Contains("end of data", StringComparison.Ordinal) || e.Message.Contains("end of the JSON payload", StringComparison.Ordinal)
+            ? "cut short or corrupt" : "corrupt";
+        return $"{kind} JSON{at} ({what})";
+    }
 }
 
 public enum RunMode { Bulk, Incremental }

@@ -6,7 +6,8 @@ namespace Ferry.Shared.Storage;
 /// Objects as files under <c>root/prefix</c>: key <c>qvp/users/r1/part-00000.csv.gz</c> is the file
 /// <c>root/prefix/qvp/users/r1/part-00000.csv.gz</c>. An upload writes a hidden temporary file in the
 /// object's folder and renames it into place on completion, so readers see the old object or the whole
-/// new one, never a partial file. Used by <c>ferry standalone</c>, the demo and tests.
+/// new one, never a partial file. Files are created 0600 and folders 0700 (they hold copies of source
+/// data). Used by <c>ferry standalone</c>, the demo and tests.
 /// </summary>
 /// <remarks>
 /// A folder cannot also be a file, so unlike S3 this store cannot hold both <c>a</c> and <c>a/b</c>.
@@ -16,6 +17,10 @@ public sealed class FileSystemObjectStore : IObjectStore
 {
     /// <summary>Suffix of in-progress uploads; such files are never listed, and keys may not end with it.</summary>
     public const string TempSuffix = ".ferry-upload";
+
+    // Objects are plain copies of source data: owner-only, whatever the umask lets others see.
+    private const UnixFileMode FileMode0600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode FolderMode0700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     private readonly string _base;
     private readonly string _prefix;
@@ -40,11 +45,16 @@ public sealed class FileSystemObjectStore : IObjectStore
         ct.ThrowIfCancellationRequested();
         var path = PathOf(key);
         var folder = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(folder);
+        CreateFolder(folder);
         var name = Path.GetFileName(path);
         // Hidden, unique, and recognisably ours: a crashed writer's leftovers are easy to spot and clean.
         var temp = Path.Combine(folder, $".{(name.Length > 64 ? name[..64] : name)}.{Guid.NewGuid():N}{TempSuffix}");
-        var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16, FileOptions.Asynchronous);
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16, Options = FileOptions.Asynchronous,
+        };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = FileMode0600;
+        var file = new FileStream(temp, options); // the rename keeps the mode
         return Task.FromResult<IObjectUpload>(new FileUpload(key, path, temp, file));
     }
 
@@ -93,6 +103,20 @@ public sealed class FileSystemObjectStore : IObjectStore
         // concurrent upload into the same folder never loses its directory.
         File.Delete(PathOf(key));
         return Task.CompletedTask;
+    }
+
+    /// <summary>Creates the folder and any missing parents owner-only (0700); folders that exist keep their mode.</summary>
+    private static void CreateFolder(string folder)
+    {
+        if (Directory.Exists(folder)) return;
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder);
+            return;
+        }
+        // Directory.CreateDirectory(path, mode) gives the mode to the last folder only: create the parents one by one.
+        if (Path.GetDirectoryName(folder) is { } parent) CreateFolder(parent);
+        Directory.CreateDirectory(folder, FolderMode0700); // a folder another writer just created is fine
     }
 
     private List<ObjectInfo> Collect(string folder, string prefix, CancellationToken ct)

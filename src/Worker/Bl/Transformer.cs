@@ -1,4 +1,5 @@
 using Ferry.Shared.Bl;
+using Ferry.Shared.Metadata;
 using Ferry.Shared.Sql;
 using Ferry.Shared.Stg;
 using Ferry.Worker.Stg;
@@ -45,8 +46,7 @@ public static class Transformer
         var processId = file.ProcessId;
         var effectiveMode = mode ?? file.Mode;
         var target = SqlText.Qualified(file.Target.Schema, file.Target.Name);
-        await using var conn = new NpgsqlConnection(targetConnectionString);
-        await conn.OpenAsync(ct);
+        await using var conn = await PgConnect.OpenAsync(targetConnectionString, ct);
         await DwhSchema.EnsureAsync(conn, ct);
 
         await using var tx = await conn.BeginTransactionAsync(ct);

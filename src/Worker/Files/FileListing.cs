@@ -41,8 +41,7 @@ internal static class FileListing
         var select = $"SELECT {Col(files.KeyColumn)}::text, {Col(files.SizeColumn)}::bigint, {checksum}, {Col(files.CreatedAtColumn)}::timestamptz " +
                      $"FROM {SqlText.Qualified(files.Schema, files.Table)} t WHERE {Col(files.KeyColumn)} IS NOT NULL{live}";
 
-        await using var source = new NpgsqlConnection(sourceConnectionString);
-        await source.OpenAsync(ct);
+        await using var source = await PgConnect.OpenAsync(sourceConnectionString, ct);
         // A timestamp without time zone (Rails' created_at) is UTC by convention: read it as such.
         await source.ExecAsync("SET TimeZone = 'UTC'", ct);
         await using (var reading = await source.BeginRawBinaryCopyAsync($"COPY ({select}) TO STDOUT (FORMAT binary)", ct))

@@ -161,8 +161,7 @@ public sealed class FilesProcess(MigrationMetadata metadata)
     /// <summary>The failed files in stg.file_copies, of one process or all, by process and key.</summary>
     public async Task<IReadOnlyList<FileCopyRecord>> ListFailuresAsync(string? processId, int limit, CancellationToken ct)
     {
-        await using var conn = new NpgsqlConnection(metadata.Target.ToConnectionString("ferry-files"));
-        await conn.OpenAsync(ct);
+        await using var conn = await PgConnect.OpenAsync(metadata.Target.ToConnectionString("ferry-files"), ct);
         return await FileCopyTable.ListFailedAsync(conn, StgSchema, processId, Math.Max(0, limit), ct);
     }
 

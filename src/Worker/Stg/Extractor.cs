@@ -35,8 +35,7 @@ public sealed partial class Extractor(IObjectStore store)
         var folder = RunLayout.RunFolder(table, req.RunId);
 
         // The control session holds the snapshot that every chunk imports, so all parts see one instant.
-        await using var control = new NpgsqlConnection(req.SourceConnectionString);
-        await control.OpenAsync(ct);
+        await using var control = await PgConnect.OpenAsync(req.SourceConnectionString, ct);
         await PgCopy.PinSessionAsync(control, ct);
         await using var tx = await control.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         await control.ExecAsync("SET TRANSACTION READ ONLY", ct);
@@ -96,8 +95,7 @@ public sealed partial class Extractor(IObjectStore store)
     private async Task<PartInfo> ExtractPartAsync(string connectionString, string snapshotId, string copySql,
         IReadOnlyDictionary<string, string> settings, string folder, string partName, ProgressTotal? total, CancellationToken ct)
     {
-        await using var conn = new NpgsqlConnection(connectionString);
-        await conn.OpenAsync(ct);
+        await using var conn = await PgConnect.OpenAsync(connectionString, ct);
         await PgCopy.PinSessionAsync(conn, ct);
         await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         await conn.ExecAsync($"SET TRANSACTION SNAPSHOT {SqlText.Literal(snapshotId)}", ct);
@@ -178,8 +176,7 @@ public sealed partial class Extractor(IObjectStore store)
     private static async Task<DateTimeOffset?> StgWatermarkAsync(ExtractRequest req, CancellationToken ct)
     {
         var column = req.Table.Cdc.WatermarkColumn!;
-        await using var conn = new NpgsqlConnection(req.TargetConnectionString);
-        await conn.OpenAsync(ct);
+        await using var conn = await PgConnect.OpenAsync(req.TargetConnectionString, ct);
         await PgCopy.PinSessionAsync(conn, ct);
         if (!await StgSchemaManager.TableExistsAsync(conn, req.StgSchema, req.Table.StgTable, ct))
             return null;
@@ -188,6 +185,7 @@ public sealed partial class Extractor(IObjectStore store)
         return await cmd.ExecuteScalarAsync(ct) is DateTime dt ? new DateTimeOffset(DateTime.SpecifyKind(dt, DateTimeKind.Utc)) : null;
     }
 
+    /// <summary>The step around the extract names the process and the step; these messages say only what is wrong.</summary>
     private static void CheckColumns(SourceTable table, IReadOnlyList<ColumnSpec> columns)
     {
         var names = columns.Select(c => c.Name).ToHashSet();
@@ -196,10 +194,10 @@ public sealed partial class Extractor(IObjectStore store)
         var missing = needed.Where(n => !names.Contains(n)).Distinct().ToList();
         if (missing.Count > 0)
             throw new InvalidOperationException(
-                $"{table.ProcessId}: extract failed: column(s) {string.Join(", ", missing)} named in {table.File ?? "metadata"} do not exist in {table.Schema}.{table.Table}");
+                $"column(s) {string.Join(", ", missing)} named in {table.File ?? "metadata"} do not exist in {table.Schema}.{table.Table}");
         var reserved = columns.Select(c => c.Name).Where(StgSchemaManager.IsReservedName).ToList();
         if (reserved.Count > 0)
-            throw new InvalidOperationException($"{table.ProcessId}: source column(s) {string.Join(", ", reserved)} clash with STG's own stg_* columns");
+            throw new InvalidOperationException($"source column(s) {string.Join(", ", reserved)} clash with STG's own stg_* columns");
     }
 
 

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
+using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Sql;
 using Ferry.Shared.Stg;
@@ -37,8 +38,7 @@ public sealed class Loader(IObjectStore store)
         int parallelism = 2, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
     {
         var tally = new ProgressTotal(manifest.ProcessId, ProcessStep.Loading, manifest.TotalRows, progress);
-        await using var conn = new NpgsqlConnection(targetConnectionString);
-        await conn.OpenAsync(ct);
+        await using var conn = await PgConnect.OpenAsync(targetConnectionString, ct);
         await PgCopy.PinSessionAsync(conn, ct);
         var stg = SqlText.Qualified(stgSchema, manifest.StgTable);
 
@@ -93,8 +93,7 @@ public sealed class Loader(IObjectStore store)
         await Parallel.ForEachAsync(manifest.Parts, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = ct },
             async (part, token) =>
             {
-                await using var partConn = new NpgsqlConnection(targetConnectionString);
-                await partConn.OpenAsync(token);
+                await using var partConn = await PgConnect.OpenAsync(targetConnectionString, token);
                 await PgCopy.PinSessionAsync(partConn, token);
                 var n = await LoadPartAsync(partConn, folder, manifest, part, loadCopy, "", tally, token);
                 Interlocked.Add(ref total, n);
@@ -129,8 +128,7 @@ public sealed class Loader(IObjectStore store)
         {
             for (var i = 0; i < Math.Min(parallelism, manifest.Parts.Count); i++)
             {
-                var conn = new NpgsqlConnection(targetConnectionString);
-                await conn.OpenAsync(ct);
+                var conn = await PgConnect.OpenAsync(targetConnectionString, ct);
                 lanes.Add((conn, await conn.BeginTransactionAsync(ct)));
                 await PgCopy.PinSessionAsync(conn, ct);
             }

@@ -1,3 +1,4 @@
+using Ferry.Shared.Metadata;
 using Ferry.Shared.Sql;
 using Ferry.Shared.Stg;
 using Npgsql;
@@ -21,8 +22,7 @@ public static class Merger
         string KeyJoin(string a, string b) => string.Join(" AND ", manifest.Key.Select(k => $"{a}.{SqlText.Ident(k)} = {b}.{SqlText.Ident(k)}"));
         string SoftDeleted(string alias) => manifest.SoftDeleteColumn is { } s ? $"({alias}.{SqlText.Ident(s)} IS NOT NULL)" : "false";
 
-        await using var conn = new NpgsqlConnection(targetConnectionString);
-        await conn.OpenAsync(ct);
+        await using var conn = await PgConnect.OpenAsync(targetConnectionString, ct);
         await PgCopy.PinSessionAsync(conn, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await CheckLoadTableAsync(conn, manifest, load, loadedRows, ct);

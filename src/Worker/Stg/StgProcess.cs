@@ -88,11 +88,16 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
         var key = RunLayout.RunFolder(table, runId) + Manifest.FileName;
         try
         {
-            return Manifest.FromJson(await store.GetBytesAsync(key, ct), key);
+            return Manifest.FromJson(await store.GetBytesAsync(key, ct), $"{key} in {store.Describe()}");
         }
         catch (ObjectNotFoundException)
         {
             throw new InvalidOperationException($"{table.ProcessId}: run {runId} has no manifest in {store.Describe()} (an extract that did not finish, or a wrong run id)");
+        }
+        catch (InvalidDataException e)
+        {
+            // Nothing has been loaded yet: the manifest is read before any part.
+            throw new LoadFailedException($"{table.ProcessId}: load failed: {e.Message}; STG unchanged", e);
         }
     }
 
@@ -152,11 +157,28 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
 }
 
 /// <summary>A step failure, in one line a person can act on: process, step, cause.</summary>
-public sealed class StepFailedException(string processId, string step, Exception inner)
-    : Exception($"{processId}: {step} failed: {ErrorText.Of(inner)}", inner)
+public sealed partial class StepFailedException(string processId, string step, Exception inner)
+    : Exception(Describe(processId, step, inner), inner)
 {
     public string ProcessId { get; } = processId;
     public string Step { get; } = step;
+
+    /// <summary>
+    /// "&lt;process&gt;: &lt;step&gt; failed: &lt;cause&gt;", naming process and step once however many layers wrap the
+    /// cause (the process actor wraps the step's own failure again), and once only when the cause names the process itself.
+    /// </summary>
+    public static string Describe(string processId, string step, Exception inner)
+    {
+        var cause = ErrorText.Of(inner);
+        var own = processId + ": ";
+        if (!cause.StartsWith(own, StringComparison.Ordinal)) return $"{own}{step} failed: {cause}";
+        var rest = cause[own.Length..];
+        // Already "<process>: load failed: …" (or another step's own wording): keep it.
+        return StepWording().IsMatch(rest) ? cause : $"{own}{step} failed: {rest}";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z]+ failed: ")]
+    private static partial System.Text.RegularExpressions.Regex StepWording();
 }
 
 /// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; posts to the thread pool and reorders reports).</summary>

@@ -268,6 +268,80 @@ public sealed class MetadataLoaderTests : IDisposable
         Assert.DoesNotContain("s3cret", error.Message);
     }
 
+    [Theory]
+    [InlineData("password: \"${SVP_PASSWORD}\"", "password: \"${SVP_PASSWORD:-s3cret-Pa55}\"", 3, 65, "sources.svp.password")]
+    [InlineData("password: \"${TARGET_PASSWORD}\"", "password: \"${TARGET_PASSWORD:-}\"", 4, 70, "target.password")]
+    public void A_secret_with_a_default_is_rejected_at_its_position_without_repeating_the_default(string reference, string withDefault, int line, int column, string field)
+    {
+        using var folder = new MetadataFolder(MetadataFolder.Connections.Replace(reference, withDefault));
+
+        var error = Assert.Single(Assert.Throws<MetadataException>(() => MetadataLoader.Load(folder.Root)).Errors);
+
+        Assert.Equal((folder.PathOf("connections.yaml"), line, column), (error.File, error.Line, error.Column));
+        Assert.StartsWith($"'{field}' has a default value: passwords only as ${{ENV}} references without a default", error.Message);
+        Assert.DoesNotContain("s3cret", error.Message);
+    }
+
+    [Fact]
+    public void An_object_store_key_with_a_default_is_rejected()
+    {
+        using var folder = new MetadataFolder(MetadataFolder.Connections.Replace(
+            "object_store: { kind: filesystem, path: .ferry/objects }",
+            "object_store:\n  kind: s3\n  bucket: b\n  access_key: \"${OCI_KEY}\"\n  secret_key: \"${OCI_SECRET:-AbCdEf}\"\n"));
+
+        var error = Assert.Single(Assert.Throws<MetadataException>(() => MetadataLoader.Load(folder.Root)).Errors);
+
+        Assert.Equal((9, 15), (error.Line, error.Column));
+        Assert.Contains("'object_store.secret_key' has a default value: secrets only as ${ENV} references", error.Message);
+        Assert.DoesNotContain("AbCdEf", error.Message);
+    }
+
+    [Fact]
+    public void A_literal_password_in_the_shipped_metadata_is_the_only_error_reported()
+    {
+        // The shipped metadata: pipelines.yaml names bl.* and files.*, whose transforms folder connections.yaml declares.
+        using var project = new MetadataFolder(connections: null);
+        CopyFolder(Path.Combine(RepositoryRoot(), "metadata"), project.Root);
+        CopyFolder(Path.Combine(RepositoryRoot(), "sql", "bl"), Path.Combine(project.Project, "sql", "bl"));
+        var file = project.PathOf("connections.yaml");
+        File.WriteAllText(file, File.ReadAllText(file).Replace("password: \"${QVP_PASSWORD}\"", "password: hunter2"));
+
+        var error = Assert.Single(LoadFails(project.Root).Errors);
+
+        Assert.Equal(file, error.File);
+        Assert.Contains("'sources.qvp.password' is a literal value", error.Message);
+    }
+
+    [Fact]
+    public void A_group_naming_a_process_that_does_not_exist_is_still_reported_when_everything_else_loads()
+    {
+        _folder.Write("tables/qvp/users.yaml", Users);
+        var pipelines = _folder.Write("pipelines.yaml", "groups:\n  g: [stg.qvp.usres]\npipelines:\n  p: { groups: [g] }\n");
+
+        var error = LoadFails(_folder.Root).Errors[0];
+
+        Assert.Equal((pipelines, 2), (error.File, error.Line));
+        Assert.Contains("'stg.qvp.usres' matches no process (did you mean 'stg.qvp.users'?)", error.Message);
+    }
+
+    private static string RepositoryRoot()
+    {
+        var repo = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repo, "Ferry.slnx")))
+            repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("repository root not found");
+        return repo;
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var path in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, path));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(path, target, overwrite: true);
+        }
+    }
+
     [Fact]
     public void Object_store_keys_must_be_environment_references_too()
     {

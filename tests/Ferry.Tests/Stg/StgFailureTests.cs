@@ -162,4 +162,84 @@ public class StgFailureTests
         Assert.Contains("part-00003.csv.gz", error.Message);
         Assert.Equal(0L, await StgTestBed.ScalarAsync<long>(bed.TargetConnectionString, "SELECT count(*) FROM stg.src_t"));
     }
+
+    [Fact]
+    public async Task A_truncated_manifest_fails_the_replay_in_one_line_naming_process_and_manifest_and_STG_is_untouched()
+    {
+        var (bed, table, process) = await LoadedAsync("badmanifest");
+        await using var _ = bed;
+        var manifest = await process.ExtractAsync(table, RunMode.Bulk, RunLayout.NewRunId(DateTimeOffset.UtcNow));
+        var before = await StgSnapshotAsync(bed);
+        var path = PartPath(bed, manifest, Manifest.FileName);
+        var bytes = await File.ReadAllBytesAsync(path);
+        await File.WriteAllBytesAsync(path, bytes[..(bytes.Length / 2)]);
+
+        var error = await Assert.ThrowsAsync<LoadFailedException>(() => process.ReplayAsync(table, manifest.RunId));
+
+        Assert.StartsWith($"stg.src.t: load failed: src/t/{manifest.RunId}/manifest.json in filesystem ", error.Message);
+        Assert.Contains("is not a valid manifest: cut short or corrupt JSON at line ", error.Message);
+        Assert.EndsWith("; STG unchanged", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.Equal(before, await StgSnapshotAsync(bed));
+    }
+
+    [Fact]
+    public async Task An_empty_manifest_is_reported_as_empty()
+    {
+        await using var bed = await StgTestBed.CreateAsync("emptymanifest");
+        await bed.ExecSourceAsync("CREATE TABLE t (id int PRIMARY KEY)");
+        var table = StgTestBed.Table("t", ["id"]);
+        var process = bed.Process(table);
+        var manifest = await process.ExtractAsync(table, RunMode.Bulk, RunLayout.NewRunId(DateTimeOffset.UtcNow));
+        await File.WriteAllBytesAsync(PartPath(bed, manifest, Manifest.FileName), []);
+
+        var error = await Assert.ThrowsAsync<LoadFailedException>(() => process.ReplayAsync(table, manifest.RunId));
+
+        Assert.Contains("manifest.json in filesystem ", error.Message);
+        Assert.EndsWith("is not a valid manifest: the file is empty; STG unchanged", error.Message);
+    }
+
+    [Fact]
+    public async Task A_cdc_column_missing_from_the_source_names_process_and_step_once()
+    {
+        await using var bed = await StgTestBed.CreateAsync("nocolumn");
+        await bed.ExecSourceAsync("CREATE TABLE t (id int PRIMARY KEY, v text)");
+        var table = StgTestBed.Table("t", ["id"], cdc: new Ferry.Shared.Metadata.CdcSpec(Ferry.Shared.Metadata.CdcMode.Window, ["updated_at"]));
+
+        var error = await Assert.ThrowsAsync<StepFailedException>(() => bed.Process(table).RunAsync(table, RunMode.Incremental));
+
+        const string expected = "stg.src.t: extract failed: column(s) updated_at named in metadata do not exist in public.t";
+        Assert.Equal(expected, error.Message);
+        // The process actor wraps the step's failure once more, for its supervisor's log.
+        Assert.Equal(expected, new StepFailedException("stg.src.t", "extracting", error).Message);
+    }
+
+    [Fact]
+    public async Task An_unknown_source_host_is_named_in_the_extract_failure()
+    {
+        await using var bed = await StgTestBed.CreateAsync("nohost");
+        var table = StgTestBed.Table("t", ["id"]);
+        var source = bed.Source with { Host = "ferry-test-no-such-host.invalid" };
+        var metadata = bed.Metadata(table) with { Sources = new Dictionary<string, Ferry.Shared.Metadata.PgConnection> { ["src"] = source } };
+        var process = new StgProcess(metadata, bed.Store) { FirstBackoff = TimeSpan.FromMilliseconds(10) };
+
+        var error = await Assert.ThrowsAsync<StepFailedException>(() => process.RunAsync(table, RunMode.Bulk));
+
+        Assert.StartsWith($"stg.src.t: extract failed: source src (ferry-test-no-such-host.invalid:{source.Port}/{source.Database}): cannot connect: ", error.Message);
+    }
+
+    [Fact]
+    public async Task An_unreachable_target_is_named_in_the_load_failure()
+    {
+        await using var bed = await StgTestBed.CreateAsync("notarget");
+        await bed.ExecSourceAsync("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)");
+        var table = StgTestBed.Table("t", ["id"]);
+        var manifest = await bed.Process(table).ExtractAsync(table, RunMode.Bulk, RunLayout.NewRunId(DateTimeOffset.UtcNow));
+        var target = bed.Target with { Host = "127.0.0.1", Port = 1 };
+        var process = new StgProcess(bed.Metadata(table) with { Target = target }, bed.Store) { FirstBackoff = TimeSpan.FromMilliseconds(10) };
+
+        var error = await Assert.ThrowsAsync<StepFailedException>(() => process.LoadAsync(manifest));
+
+        Assert.StartsWith($"stg.src.t: load failed: target (127.0.0.1:1/{target.Database}): cannot connect: ", error.Message);
+    }
 }

@@ -55,4 +55,23 @@ public sealed class FileSystemObjectStoreTests : ObjectStoreContract, IDisposabl
     {
         await Assert.ThrowsAsync<ArgumentException>(() => Store.BeginUploadAsync("runs/x" + FileSystemObjectStore.TempSuffix));
     }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Objects_and_the_folders_created_for_them_are_readable_by_their_owner_only()
+    {
+        if (OperatingSystem.IsWindows()) return; // Unix file modes
+        await Store.PutBytesAsync("qvp/users/r1/part-00000.csv.gz", new byte[16]);
+        await using (var upload = await Store.BeginUploadAsync("qvp/users/r1/manifest.json"))
+        {
+            await upload.Stream.WriteAsync("{}"u8.ToArray());
+            await upload.CompleteAsync();
+        }
+
+        var folder = Path.Combine(_root, "ferry", "test", "qvp", "users", "r1");
+        Assert.All(Directory.GetFiles(folder), f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
+        // Every folder the store created, from its root down to the run folder.
+        for (var d = folder; d.Length >= _root.Length; d = Path.GetDirectoryName(d)!)
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(d));
+    }
 }

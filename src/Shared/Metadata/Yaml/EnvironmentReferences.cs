@@ -4,7 +4,7 @@ namespace Ferry.Shared.Metadata.Yaml;
 
 /// <summary>
 /// <c>${NAME}</c> and <c>${NAME:-default}</c> in metadata values. Secrets stay references
-/// (<see cref="SecretRef"/>, resolved when a connection opens); other values are expanded at load.
+/// (<see cref="SecretRef"/>, resolved when a connection opens, never with a default); other values are expanded at load.
 /// As in the shell, the default applies when the variable is unset or empty.
 /// </summary>
 internal static partial class EnvironmentReferences
@@ -15,10 +15,12 @@ internal static partial class EnvironmentReferences
     [GeneratedRegex(@"^\$\{(?<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?<default>[^}]*))?\}$")]
     private static partial Regex WholeReference();
 
-    public static SecretRef? AsSecret(string value)
+    /// <summary>The reference when <paramref name="value"/> is one whole <c>${NAME}</c>; <paramref name="hasDefault"/> says it carried a <c>:-default</c>.</summary>
+    public static SecretRef? AsSecret(string value, out bool hasDefault)
     {
         var m = WholeReference().Match(value.Trim());
-        return m.Success ? new SecretRef(m.Groups["name"].Value, m.Groups["default"].Success ? m.Groups["default"].Value : null) : null;
+        hasDefault = m.Success && m.Groups["default"].Success;
+        return m.Success ? new SecretRef(m.Groups["name"].Value) : null;
     }
 
     /// <summary>The value with every reference replaced; null and <paramref name="error"/> when a variable has no value and no default.</summary>

@@ -151,14 +151,21 @@ internal sealed class MappingFields
 
     /// <summary>
     /// A secret: only ever a reference to the environment, never the value itself. A literal is an
-    /// error, and the message never repeats it.
+    /// error, and so is a default (<c>${VAR:-value}</c>): it would be the same literal, applied whenever
+    /// the variable is unset. The message never repeats the value.
     /// </summary>
     public SecretRef? Secret(string key, string exampleVariable)
     {
         var s = Scalar(key, expected: "an environment reference");
         if (s is null) return null;
-        if (EnvironmentReferences.AsSecret(s.Value) is { } secret) return secret;
         var what = key == "password" ? "passwords" : "secrets";
+        if (EnvironmentReferences.AsSecret(s.Value, out var hasDefault) is { } secret)
+        {
+            if (!hasDefault) return secret;
+            Error(s.Start, $"'{Name(key)}' has a default value: {what} only as ${{ENV}} references without a default " +
+                $"(a default is a literal secret in the file), e.g. {key}: \"${{{secret.Variable}}}\"");
+            return null;
+        }
         Error(s.Start, $"'{Name(key)}' is a literal value: {what} only as ${{ENV}} references, e.g. {key}: \"${{{exampleVariable}}}\"");
         return null;
     }

@@ -21,7 +21,11 @@ internal static partial class PipelinesYaml
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
     private static partial Regex SimpleName();
 
-    public static IReadOnlyList<PipelineDefinition> Read(string file, YNode? document, IReadOnlyList<string> processIds,
+    /// <param name="processIdsComplete">
+    /// False when a file that defines processes did not load (its errors are already reported): a reference
+    /// that matches none of <paramref name="processIds"/> may then name one of its processes, so it is not reported.
+    /// </param>
+    public static IReadOnlyList<PipelineDefinition> Read(string file, YNode? document, IReadOnlyList<string> processIds, bool processIdsComplete,
         ICollection<MetadataError> errors, MetadataSourceMap positions)
     {
         if (document is null) return [];
@@ -41,7 +45,7 @@ internal static partial class PipelinesYaml
             {
                 positions.Add(file, $"groups.{key.Value}", key.Start.Line, key.Start.Column);
                 if (!CheckName(f, key, "group")) continue;
-                if (ReadGroup(f, key.Value, value, processIds) is { } group)
+                if (ReadGroup(f, key.Value, value, processIds, processIdsComplete) is { } group)
                     groups[key.Value] = (group, key.Start);
             }
         }
@@ -86,7 +90,7 @@ internal static partial class PipelinesYaml
         return false;
     }
 
-    private static ProcessGroup? ReadGroup(MappingFields f, string name, YNode value, IReadOnlyList<string> processIds)
+    private static ProcessGroup? ReadGroup(MappingFields f, string name, YNode value, IReadOnlyList<string> processIds, bool processIdsComplete)
     {
         IReadOnlyList<YNode>? items = value switch
         {
@@ -124,6 +128,7 @@ internal static partial class PipelinesYaml
             }
             patterns.Add(pattern);
             var matches = ProcessPattern.Match(pattern, processIds);
+            if (matches.Count == 0 && !processIdsComplete) continue;
             if (matches.Count == 0)
             {
                 var suggestion = ProcessPattern.IsPattern(pattern) ? null : NameSuggestion.Closest(pattern, processIds);
