@@ -4,7 +4,7 @@ using Ferry.Cli.Api;
 using Ferry.Coordinator.Api;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
-using Ferry.Worker.Processes;
+using Ferry.Shared.History;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -412,10 +412,10 @@ public static class ClusterCommands
 
     private static IRenderable HistoryStatus(RunHistory.Row r) => r.Status switch
     {
-        "succeeded" => new Markup("[green]succeeded[/]"),
-        "failed" => new Markup("[red]failed[/]"),
-        "running" => new Markup($"[blue]running[/] ({Markup.Escape(r.Step)})"),
-        _ => new Markup(Markup.Escape(r.Status)),
+        RunStatus.Succeeded => new Markup("[green]succeeded[/]"),
+        RunStatus.Failed => new Markup("[red]failed[/]"),
+        RunStatus.Running => new Markup($"[blue]running[/] ({Markup.Escape(r.Step)})"),
+        _ => new Markup(Markup.Escape(r.Status.Text())),
     };
 
     private static Text Cell(string text) => new(text);

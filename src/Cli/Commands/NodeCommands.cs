@@ -6,6 +6,7 @@ using Ferry.Cli.Embedded;
 using Ferry.Coordinator.Api;
 using Ferry.Coordinator.Pipelines;
 using Ferry.Shared.Cluster;
+using Ferry.Shared.History;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Storage;
 using Ferry.Worker.Processes;
@@ -126,7 +127,7 @@ public static class NodeCommands
             if (isWorker)
                 builder.AddWorkerRole(services);
             else
-                builder.WithShardRegionProxy<ProcessRegion>(ProcessActor.TypeName, FerryNode.WorkerRole, new ProcessMessageExtractor());
+                builder.WithShardRegionProxy<ProcessRegion>(ProcessSharding.TypeName, FerryNode.WorkerRole, new ProcessMessageExtractor());
             if (isCoordinator)
                 builder.AddPipelineRunner(metadata, isWorker ? services : null);
             else

@@ -35,6 +35,7 @@ public sealed class FerrySerializer(ExtendedActorSystem system) : SerializerWith
         ["ev-files-listed"] = typeof(FilesListed),
         ["ev-run-succeeded"] = typeof(RunSucceeded),
         ["ev-run-failed"] = typeof(RunFailed),
+        ["snap-process"] = typeof(ProcessSnapshot),
         ["run-targets"] = typeof(RunTargets),
         ["pipeline-run-accepted"] = typeof(PipelineRunAccepted),
         ["pipeline-run-rejected"] = typeof(PipelineRunRejected),

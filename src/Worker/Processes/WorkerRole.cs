@@ -12,7 +12,7 @@ public static class WorkerRole
     public static AkkaConfigurationBuilder AddWorkerRole(this AkkaConfigurationBuilder builder, ProcessServices services)
     {
         builder.WithShardRegion<ProcessRegion>(
-            ProcessActor.TypeName,
+            ProcessSharding.TypeName,
             processId => Props.Create(() => new ProcessActor(processId, services)),
             new ProcessMessageExtractor(),
             new ShardOptions
