@@ -17,7 +17,7 @@ public sealed class ProcessServices(MigrationMetadata metadata, IObjectStore sto
     /// <summary>The target database, where BL transforms run (the password is resolved on first use, never stored in messages).</summary>
     public string TargetConnectionString => _target.Value;
 
-    /// <summary>The data path with its own retries off: supervision retries steps here.</summary>
+    /// <summary>The data path with its own retries off: the entity retries a failed step (after a backoff timer).</summary>
     public StgProcess Stg { get; } = new(metadata, store) { MaxAttempts = 1 };
 
     public RunHistory History { get; } = history;
