@@ -6,6 +6,7 @@ using Ferry.Cli.Embedded;
 using Ferry.Coordinator.Api;
 using Ferry.Coordinator.Pipelines;
 using Ferry.Shared.Cluster;
+using Ferry.Shared.History;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Storage;
 using Ferry.Worker.Processes;
@@ -129,7 +130,7 @@ public static class NodeCommands
                 builder.AddWorkerRole(new ProcessServices(metadata, store, history));
             }
             else
-                builder.WithShardRegionProxy<ProcessRegion>(ProcessActor.TypeName, FerryNode.WorkerRole, new ProcessMessageExtractor());
+                builder.WithShardRegionProxy<ProcessRegion>(ProcessSharding.TypeName, FerryNode.WorkerRole, new ProcessMessageExtractor());
             if (isCoordinator)
                 builder.AddPipelineRunner(metadata);
         }, s => s.AddSingleton(history).AddSingleton(metadata));

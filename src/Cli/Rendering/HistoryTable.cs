@@ -1,5 +1,5 @@
 using Ferry.Coordinator.Api;
-using Ferry.Worker.Processes;
+using Ferry.Shared.History;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 using static Ferry.Cli.Rendering.Cells;
@@ -35,9 +35,8 @@ public static class HistoryTable
 
     private static IRenderable Status(RunHistory.Row r) => r.Status switch
     {
-        "succeeded" => new Markup("[green]succeeded[/]"),
-        "failed" => new Markup("[red]failed[/]"),
-        "running" => new Markup($"[blue]running[/] ({Markup.Escape(r.Step)})"),
-        _ => new Markup(Markup.Escape(r.Status)),
+        RunStatus.Succeeded => new Markup("[green]succeeded[/]"),
+        RunStatus.Failed => new Markup("[red]failed[/]"),
+        _ => new Markup($"[blue]running[/] ({Markup.Escape(r.Step)})"),
     };
 }

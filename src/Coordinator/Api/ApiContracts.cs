@@ -1,6 +1,6 @@
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
-using Ferry.Worker.Processes;
+using Ferry.Shared.History;
 
 namespace Ferry.Coordinator.Api;
 

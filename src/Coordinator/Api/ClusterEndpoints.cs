@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Ferry.Shared.Cluster;
-using Ferry.Worker.Processes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -54,7 +53,7 @@ public static class ClusterEndpoints
                 (r.Value.Failed?.Order(StringComparer.Ordinal).ToList() ?? [])))
             .OrderBy(n => n.Address, StringComparer.Ordinal)
             .ToList();
-        var region = new ShardRegionOverview(ProcessActor.TypeName, nodes.Sum(n => n.Shards), nodes.Sum(n => n.Entities), nodes);
+        var region = new ShardRegionOverview(ProcessSharding.TypeName, nodes.Sum(n => n.Shards), nodes.Sum(n => n.Entities), nodes);
         return ApiResults.Json(new ShardingOverview([region]));
     }
 }

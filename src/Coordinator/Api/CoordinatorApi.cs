@@ -1,6 +1,6 @@
 using System.Net;
 using Ferry.Shared.Metadata;
-using Ferry.Worker.Processes;
+using Ferry.Shared.History;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -1,7 +1,7 @@
 using Ferry.Shared.Cluster;
+using Ferry.Shared.History;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
-using Ferry.Worker.Processes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;

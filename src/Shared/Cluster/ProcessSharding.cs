@@ -3,6 +3,13 @@ using Ferry.Shared.Processes;
 
 namespace Ferry.Shared.Cluster;
 
+/// <summary>The process entities' sharding: the entity type name the workers' regions and the coordinator's proxy share.</summary>
+public static class ProcessSharding
+{
+    /// <summary>Also the prefix of every process entity's persistence id (process-stg.qvp.users): never change it once journals exist.</summary>
+    public const string TypeName = "process";
+}
+
 /// <summary>Registry key of the process shard region (on workers) or its proxy (on the coordinator).</summary>
 public sealed class ProcessRegion;
 

@@ -6,7 +6,11 @@ using Ferry.Shared.Serialization;
 namespace Ferry.Shared.Processes;
 
 /// <summary>What a process entity persists: one event per completed step, so a restarted entity resumes after the last one.</summary>
-public interface IProcessEvent : IFerryMessage;
+public interface IProcessEvent : IFerryMessage
+{
+    /// <summary>The run the event belongs to: a process has at most one run in progress, and every event is for it.</summary>
+    string RunId { get; }
+}
 
 public sealed record RunStarted(string RunId, RunMode Mode, bool? KeySweep, DateTimeOffset At, string? PipelineRunId) : IProcessEvent;
 
@@ -22,3 +26,10 @@ public sealed record RunSucceeded(string RunId, MergeCounts Counts, DateTimeOffs
 
 /// <summary>The run ended badly; a files run that failed some files still says what it copied.</summary>
 public sealed record RunFailed(string RunId, string Error, DateTimeOffset At, FileCopyCounts? Files = null) : IProcessEvent;
+
+/// <summary>
+/// A process entity's state between runs, saved every few events (ferry.process.snapshot-every) so that
+/// recovery reads it and the events after it, not every run since the first. Taken only when no run is in
+/// progress, so it holds no run's intermediate results: a run in progress is always replayed from its events.
+/// </summary>
+public sealed record ProcessSnapshot(RunSummary? LastSuccess, RunSummary? LastFailure) : IFerryMessage;

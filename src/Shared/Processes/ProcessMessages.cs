@@ -20,6 +20,7 @@ public static class ProcessMessages
         ("ev-files-listed", typeof(FilesListed)),
         ("ev-run-succeeded", typeof(RunSucceeded)),
         ("ev-run-failed", typeof(RunFailed)),
+        ("snap-process", typeof(ProcessSnapshot)),
         ("run-targets", typeof(RunTargets)),
         ("pipeline-run-accepted", typeof(PipelineRunAccepted)),
         ("pipeline-run-rejected", typeof(PipelineRunRejected)),

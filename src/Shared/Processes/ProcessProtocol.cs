@@ -44,14 +44,6 @@ public static class ProcessKinds
         "files" => ProcessKind.Files,
         _ => null,
     };
-
-    /// <summary>The step a run of this kind starts with.</summary>
-    public static ProcessStep FirstStep(this ProcessKind kind) => kind switch
-    {
-        ProcessKind.Bl => ProcessStep.Transforming,
-        ProcessKind.Files => ProcessStep.Listing,
-        _ => ProcessStep.Extracting,
-    };
 }
 
 /// <summary>What a process is doing and what it last did; <see cref="Progress"/> is the running step's latest report (null when idle or before its first).</summary>

@@ -1,8 +1,9 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
-using Akka.Pattern;
 using Akka.Persistence;
+using Ferry.Shared.Cluster;
+using Ferry.Shared.History;
 using Ferry.Shared.Processes;
 using Ferry.Worker.Stg;
 
@@ -13,19 +14,22 @@ namespace Ferry.Worker.Processes;
 /// STG table goes Idle → Extracting → Loading → Merging → Idle, a BL transform Idle → Transforming → Idle,
 /// a files process Idle → Listing → Copying → Idle. Every completed step is persisted as an event, so an entity
 /// restarted on another worker resumes after its last completed step (an extracted run is loaded from its
-/// files, not extracted again; a copy works from the run's listing and skips what it recorded). The steps run in a child under a backoff
-/// supervisor (a transform's SQL error ends the run at once); the entity itself never blocks and keeps
-/// answering status and cancel while they run.
+/// files, not extracted again; a copy works from the run's listing and skips what it recorded). Between runs it
+/// saves a snapshot every few events and deletes what the snapshot covers, so recovery stays short however many
+/// runs the process has had. Each attempt of a step runs in a child; a failed attempt is retried by this entity
+/// after a backoff timer, up to ferry.process.max-retries (a transform's SQL error ends the run at once). The
+/// entity itself never blocks and keeps answering status and cancel while a step runs or waits for its retry.
 /// </summary>
 public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
 {
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public const string TypeName = "process";
+    private const string RetryTimer = "retry";
 
     private readonly string _processId;
     private readonly ProcessServices _services;
     private readonly StepRetryPolicy _retry;
+    private readonly SnapshotPolicy _snapshots;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _node;
     private ProcessState _state;
@@ -33,19 +37,29 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
     private int _attempts;
     private string? _lastError;
     private StepProgress? _progress;
+    private long _snapshotSequenceNr;
     private readonly Dictionary<string, double> _stepSeconds = new();
     private Task _historyWrites = Task.CompletedTask;
 
-    private sealed record StepGaveUp(string RunId, ProcessStep Step);
+    /// <summary>The retry timer's message: the next attempt of this run's step.</summary>
+    private sealed record RetryStep(string RunId, ProcessStep Step);
 
     public ProcessActor(string processId, ProcessServices services)
     {
         _processId = processId;
         _services = services;
-        _state = ProcessState.Initial(ProcessKinds.Of(processId) ?? ProcessKind.Stg);
+        var kind = ProcessKinds.Of(processId) ?? ProcessKind.Stg;
+        _state = ProcessState.Initial(kind);
         _retry = StepRetryPolicy.From(Context.System.Settings.Config);
+        _snapshots = SnapshotPolicy.From(Context.System.Settings.Config);
         _node = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
 
+        Recover<SnapshotOffer>(offer =>
+        {
+            _state = ProcessState.From(kind, offer.Snapshot as ProcessSnapshot
+                ?? throw new InvalidOperationException($"{_processId}: unknown snapshot {offer.Snapshot.GetType().Name}"));
+            _snapshotSequenceNr = offer.Metadata.SequenceNr;
+        });
         Recover<IProcessEvent>(e => _state = _state.Apply(e));
         Recover<RecoveryCompleted>(_ =>
         {
@@ -54,6 +68,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
                 _log.Info("{0}: resuming run {1} at {2}", _processId, run.RunId, run.Step);
                 StartStep();
             }
+            else SnapshotIfDue();   // a journal written before snapshots existed is compacted on its first start
         });
 
         Command<StartRun>(OnStartRun);
@@ -65,37 +80,33 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
             if (run is not null) Fail(run, "cancelled by request");
         });
         Command<StepProgressed>(p => { if (p.RunId == _state.Active?.RunId) _progress = p.Progress; });
-        Command<StepAttemptFailed>(f =>
+        Command<StepAttemptFailed>(OnAttemptFailed);
+        Command<RetryStep>(r =>
         {
-            if (f.RunId != _state.Active?.RunId) return;
-            _attempts++;
-            _lastError = f.Error;
-            if (f.Permanent)
-            {
-                Fail(_state.Active, f.Error);
-                return;
-            }
-            _log.Warning("{0}: {1} attempt {2} of {3} failed: {4}", _processId, f.Step, _attempts, _retry.MaxRetries + 1, f.Error);
+            if (_step is null && _state.Active is { } run && run.RunId == r.RunId && run.Step == r.Step) StartAttempt(run);
         });
         Command<StepSucceeded>(OnStepSucceeded);
-        Command<Terminated>(t =>
+        Command<SaveSnapshotSuccess>(ok =>
         {
-            // The backoff supervisor stops once its child stopped for good: after success, or after the last retry.
-            // The step's own last message may still be on its way, so decide a moment later.
-            if (t.ActorRef.Equals(_step) && _state.Active is { } run)
-            {
-                _step = null;
-                Timers.StartSingleTimer("gave-up", new StepGaveUp(run.RunId, run.Step), TimeSpan.FromMilliseconds(300));
-            }
+            // The snapshot holds everything before it: those events and older snapshots are never read again.
+            DeleteMessages(ok.Metadata.SequenceNr);
+            DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1));
         });
-        Command<StepGaveUp>(g =>
-        {
-            if (_step is null && _state.Active is { } run && run.RunId == g.RunId && run.Step == g.Step)
-                Fail(run, _lastError ?? $"{g.Step.ToString().ToLowerInvariant()} stopped without a result");
-        });
+        Command<SaveSnapshotFailure>(f => _log.Warning("{0}: could not save a snapshot (recovery replays the events instead): {1}", _processId, f.Cause.Message));
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(f => _log.Warning("{0}: could not delete events before sequence nr {1}: {2}", _processId, f.ToSequenceNr, f.Cause.Message));
+        Command<DeleteSnapshotsFailure>(f => _log.Warning("{0}: could not delete old snapshots: {1}", _processId, f.Cause.Message));
     }
 
-    public override string PersistenceId => $"{TypeName}-{_processId}";
+    /// <summary>A step child that throws (a bug: the data path's own errors arrive as <see cref="StepAttemptFailed"/>) is stopped and counts as a failed attempt.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(cause =>
+    {
+        if (_state.Active is { } run) Self.Tell(new StepAttemptFailed(run.RunId, run.Step, cause.Message));
+        return Directive.Stop;
+    });
+
+    public override string PersistenceId => $"{ProcessSharding.TypeName}-{_processId}";
 
     private void OnStartRun(StartRun start)
     {
@@ -116,14 +127,15 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
             _state = _state.Apply(e);
             sender.Tell(new RunAccepted(_processId, runId));
             _stepSeconds.Clear();
-            Record(_state.Active!, "running", null, null);
+            Record(_state.Active!, RunStatus.Running, null, null);
             StartStep();
         });
     }
 
     private void OnStepSucceeded(StepSucceeded done)
     {
-        if (done.RunId != _state.Active?.RunId || done.Step != _state.Active.Step) return;
+        if (_step is null || done.RunId != _state.Active?.RunId || done.Step != _state.Active.Step) return;
+        StopStep();
         _stepSeconds[done.Step.ToString().ToLowerInvariant()] = done.Event switch
         {
             Extracted x => x.Took.TotalSeconds,
@@ -137,66 +149,102 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
             _state = _state.Apply(e);
             if (e is RunSucceeded ok)
             {
-                Record(run, "succeeded", ok.Counts, null, ok.Files);
+                Record(run, RunStatus.Succeeded, ok.Counts, null, ok.Files);
                 Finished(_state.LastSuccess!);
                 _log.Info("{0}: run {1} succeeded: {2}", _processId, ok.RunId, (object?)ok.Files ?? ok.Counts);
+                SnapshotIfDue();
             }
             else if (e is RunFailed failed)
             {
                 // A step that ends the run itself: a files run in which some files failed (the others are copied).
-                Record(run, "failed", null, failed.Error, failed.Files);
+                Record(run, RunStatus.Failed, null, failed.Error, failed.Files);
                 Finished(_state.LastFailure!);
                 _log.Error("{0}: run {1} failed: {2}", _processId, failed.RunId, failed.Error);
+                SnapshotIfDue();
             }
             else
             {
-                Record(_state.Active!, "running", null, null);
+                Record(_state.Active!, RunStatus.Running, null, null);
                 StartStep();
             }
         });
     }
 
+    /// <summary>A failed attempt: the run fails if the failure is permanent or the retries are used up, else the step starts again after a backoff.</summary>
+    private void OnAttemptFailed(StepAttemptFailed f)
+    {
+        if (_step is null || _state.Active is not { } run || f.RunId != run.RunId || f.Step != run.Step) return;
+        StopStep();
+        _attempts++;
+        _lastError = f.Error;
+        if (f.Permanent || !_retry.Retries(_attempts))
+        {
+            Fail(run, f.Error);
+            return;
+        }
+        var wait = _retry.Backoff(_attempts, Random.Shared.NextDouble());
+        _log.Warning("{0}: {1} attempt {2} of {3} failed, next in {4:0.0} s: {5}", _processId, f.Step, _attempts, _retry.MaxRetries + 1, wait.TotalSeconds, f.Error);
+        Timers.StartSingleTimer(RetryTimer, new RetryStep(run.RunId, run.Step), wait);
+    }
+
+    /// <summary>The current step of the active run, from its first attempt.</summary>
     private void StartStep()
     {
-        var run = _state.Active!;
         _attempts = 0;
         _lastError = null;
         _progress = null;
-        if (_step is not null) { Context.Unwatch(_step); Context.Stop(_step); }
-        var child = Props.Create(() => new StepActor(Self, _processId, run, _services));
-        var options = Backoff.OnFailure(child, $"{run.Step.ToString().ToLowerInvariant()}", _retry.MinBackoff, _retry.MaxBackoff, 0.2, _retry.MaxRetries)
-            .WithAutoReset(TimeSpan.FromDays(1));
-        _step = Context.ActorOf(BackoffSupervisor.Props(options), $"step-{run.RunId}-{run.Step.ToString().ToLowerInvariant()}");
-        Context.Watch(_step);
+        StartAttempt(_state.Active!);
+    }
+
+    private void StartAttempt(ActiveRun run)
+    {
+        StopStep();
+        var step = run.Step.ToString().ToLowerInvariant();
+        _step = Context.ActorOf(Props.Create(() => new StepActor(Self, _processId, run, _services)), $"step-{run.RunId}-{step}-{_attempts + 1}");
+    }
+
+    private void StopStep()
+    {
+        if (_step is null) return;
+        Context.Stop(_step);
+        _step = null;
     }
 
     private void Fail(ActiveRun run, string error)
     {
-        if (_step is not null) { Context.Unwatch(_step); Context.Stop(_step); _step = null; }
+        Timers.Cancel(RetryTimer);
+        StopStep();
         if (_state.Active?.RunId != run.RunId) return;
         Persist(new RunFailed(run.RunId, error, DateTimeOffset.UtcNow), e =>
         {
             _state = _state.Apply(e);
-            Record(run, "failed", null, error);
+            Record(run, RunStatus.Failed, null, error);
             Finished(_state.LastFailure!);
             _log.Error("{0}: run {1} failed: {2}", _processId, run.RunId, error);
+            SnapshotIfDue();
         });
+    }
+
+    private void SnapshotIfDue()
+    {
+        if (!_snapshots.Due(LastSequenceNr, _snapshotSequenceNr, _state.Active is not null)) return;
+        SaveSnapshot(_state.ToSnapshot());
+        _snapshotSequenceNr = LastSequenceNr;
     }
 
     private void Finished(RunSummary summary) => _services.RunFinishedListener.Tell(new ProcessRunFinished(_processId, summary));
 
     /// <summary>Writes the run's row in ferry.run_history, off this thread; a failure to write is logged, not fatal.</summary>
-    private void Record(ActiveRun run, string status, Shared.Stg.MergeCounts? counts, string? error, Shared.Files.FileCopyCounts? files = null)
+    private void Record(ActiveRun run, RunStatus status, Shared.Stg.MergeCounts? counts, string? error, Shared.Files.FileCopyCounts? files = null)
     {
-        var steps = new Dictionary<string, double>(_stepSeconds);
-        var finished = status == "running" ? (DateTimeOffset?)null : DateTimeOffset.UtcNow;
+        var record = new RunRecord(_processId, run.RunId, run.PipelineRunId, run.Mode, run.StartedAt, status, run.Step.ToString().ToLowerInvariant(),
+            new Dictionary<string, double>(_stepSeconds), status == RunStatus.Running ? null : DateTimeOffset.UtcNow, run.RowsExtracted, _node,
+            counts, error, files);
         var log = _log;
         var id = _processId;
-        var node = _node;
         var history = _services.History;
         // One write at a time, in event order, so a slow "running" row never lands after "succeeded".
-        _historyWrites = _historyWrites.ContinueWith(_ => history.RecordAsync(id, run, status, run.Step.ToString().ToLowerInvariant(), steps, finished, counts, error, node, files),
-                TaskScheduler.Default).Unwrap()
+        _historyWrites = _historyWrites.ContinueWith(_ => history.RecordAsync(record), TaskScheduler.Default).Unwrap()
             .ContinueWith(t => { if (t.IsFaulted) log.Warning("{0}: could not write run history: {1}", id, t.Exception?.GetBaseException().Message); },
                 TaskScheduler.Default);
     }

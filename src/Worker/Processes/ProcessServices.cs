@@ -1,19 +1,11 @@
 using Akka.Actor;
+using Ferry.Shared.History;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Storage;
 using Ferry.Worker.Files;
 using Ferry.Worker.Stg;
 
 namespace Ferry.Worker.Processes;
-
-/// <summary>Retry policy of a process's steps (from hocon: ferry.process).</summary>
-public sealed record StepRetryPolicy(int MaxRetries, TimeSpan MinBackoff, TimeSpan MaxBackoff)
-{
-    public static StepRetryPolicy From(Akka.Configuration.Config config) => new(
-        config.GetInt("ferry.process.max-retries", 3),
-        config.GetTimeSpan("ferry.process.min-backoff", TimeSpan.FromSeconds(2)),
-        config.GetTimeSpan("ferry.process.max-backoff", TimeSpan.FromSeconds(60)));
-}
 
 /// <summary>What a worker's process entities share: the migration's metadata, the object store, the data path, run history.</summary>
 public sealed class ProcessServices(MigrationMetadata metadata, IObjectStore store, RunHistory history)
@@ -25,7 +17,7 @@ public sealed class ProcessServices(MigrationMetadata metadata, IObjectStore sto
     /// <summary>The target database, where BL transforms run (the password is resolved on first use, never stored in messages).</summary>
     public string TargetConnectionString => _target.Value;
 
-    /// <summary>The data path with its own retries off: supervision retries steps here.</summary>
+    /// <summary>The data path with its own retries off: the entity retries a failed step (after a backoff timer).</summary>
     public StgProcess Stg { get; } = new(metadata, store) { MaxAttempts = 1 };
 
     public RunHistory History { get; } = history;

@@ -15,7 +15,7 @@ namespace Ferry.Worker.Processes;
 public sealed record StepSucceeded(string RunId, ProcessStep Step, IProcessEvent Event);
 
 /// <summary>
-/// One failed attempt of a step; supervision decides whether another follows, unless the failure is
+/// One failed attempt of a step; the entity decides whether another follows, unless the failure is
 /// <see cref="Permanent"/> (the same input fails the same way: a SQL error in a transform), which ends the run at once.
 /// </summary>
 public sealed record StepAttemptFailed(string RunId, ProcessStep Step, string Error, bool Permanent = false);
@@ -24,9 +24,9 @@ public sealed record StepAttemptFailed(string RunId, ProcessStep Step, string Er
 public sealed record StepProgressed(string RunId, StepProgress Progress);
 
 /// <summary>
-/// Runs one step of one run off the entity's thread: the I/O runs in a task piped back to this actor.
-/// A failure is reported to the entity and then thrown, so the backoff supervisor above restarts
-/// this actor, which starts the step again (every step is safe to repeat).
+/// Runs one attempt of one step of one run off the entity's thread: the I/O runs in a task piped back to
+/// this actor, which reports the outcome to the entity and stops. The entity starts a new one for a retry
+/// (every step is safe to repeat).
 /// </summary>
 public sealed class StepActor : ReceiveActor
 {
@@ -52,14 +52,8 @@ public sealed class StepActor : ReceiveActor
         Receive<Status.Failure>(f =>
         {
             var cause = f.Cause is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerException! : f.Cause;
-            if (IsPermanent(cause))
-            {
-                _entity.Tell(new StepAttemptFailed(_run.RunId, _run.Step, cause.Message, Permanent: true));
-                Context.Stop(Self);
-                return;
-            }
-            _entity.Tell(new StepAttemptFailed(_run.RunId, _run.Step, cause.Message));
-            throw new StepFailedException(_processId, _run.Step.ToString().ToLowerInvariant(), cause);
+            _entity.Tell(new StepAttemptFailed(_run.RunId, _run.Step, cause.Message, IsPermanent(cause)));
+            Context.Stop(Self);
         });
     }
 
@@ -109,12 +103,13 @@ public sealed class StepActor : ReceiveActor
         || sqlState.StartsWith("57", StringComparison.Ordinal)  // operator intervention (shutdown, cancel)
         || sqlState.StartsWith("58", StringComparison.Ordinal); // system error (I/O)
 
-    private Task<IProcessEvent> RunAsync(IProgress<StepProgress> progress, CancellationToken ct) => _run.Step switch
+    private Task<IProcessEvent> RunAsync(IProgress<StepProgress> progress, CancellationToken ct) => _run switch
     {
-        ProcessStep.Transforming => TransformAsync(ct),
-        ProcessStep.Listing => ListAsync(progress, ct),
-        ProcessStep.Copying => CopyAsync(progress, ct),
-        _ => StgStepAsync(progress, ct),
+        BlRun => TransformAsync(ct),
+        FilesRun { Step: ProcessStep.Listing } => ListAsync(progress, ct),
+        FilesRun { Step: ProcessStep.Copying } files => CopyAsync(files, progress, ct),
+        StgRun stg => StgStepAsync(stg, progress, ct),
+        _ => throw new InvalidOperationException($"{_processId}: no step to run for a {_run.GetType().Name} at {_run.Step}"),
     };
 
     /// <summary>A BL run: one transaction; a bulk run is a full rebuild, an incremental one runs in the file's own mode.</summary>
@@ -143,48 +138,48 @@ public sealed class StepActor : ReceiveActor
     }
 
     /// <summary>A files run's copy: failed files end the run failed (the others are copied and recorded; the next run retries them, whatever their age).</summary>
-    private async Task<IProcessEvent> CopyAsync(IProgress<StepProgress> progress, CancellationToken ct)
+    private async Task<IProcessEvent> CopyAsync(FilesRun run, IProgress<StepProgress> progress, CancellationToken ct)
     {
-        var listed = new FilesListing(_run.ListedFiles ?? -1, _run.ListedAt ?? _run.StartedAt);
-        var result = await _services.Files.CopyAsync(Files(), _run.Mode, _run.RunId, listed, progress, ct);
+        var listed = new FilesListing(run.ListedFiles ?? -1, run.ListedAt ?? run.StartedAt);
+        var result = await _services.Files.CopyAsync(Files(), run.Mode, run.RunId, listed, progress, ct);
         return result.Counts.Failed == 0
-            ? new RunSucceeded(_run.RunId, MergeCounts.Zero, DateTimeOffset.UtcNow, result.Counts)
-            : new RunFailed(_run.RunId, FilesFailed(result), DateTimeOffset.UtcNow, result.Counts);
+            ? new RunSucceeded(run.RunId, MergeCounts.Zero, DateTimeOffset.UtcNow, result.Counts)
+            : new RunFailed(run.RunId, FilesFailed(result), DateTimeOffset.UtcNow, result.Counts);
     }
 
     private FilesDefinition Files() => _services.Metadata.FindFiles(_processId)
         ?? throw new InvalidOperationException($"{_processId} is not a files process in this worker's metadata");
 
     /// <summary>One step of an STG run: extract, load or merge.</summary>
-    private async Task<IProcessEvent> StgStepAsync(IProgress<StepProgress> progress, CancellationToken ct)
+    private async Task<IProcessEvent> StgStepAsync(StgRun run, IProgress<StepProgress> progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var table = _services.Metadata.FindTable(_processId)
             ?? throw new InvalidOperationException($"{_processId} is not in this worker's metadata");
-        switch (_run.Step)
+        switch (run.Step)
         {
             case ProcessStep.Extracting:
-                var manifest = await _services.Stg.ExtractAsync(table, _run.Mode, _run.RunId, _run.KeySweep, progress, ct);
-                return new Extracted(_run.RunId, manifest, clock.Elapsed);
+                var manifest = await _services.Stg.ExtractAsync(table, run.Mode, run.RunId, run.KeySweep, progress, ct);
+                return new Extracted(run.RunId, manifest, clock.Elapsed);
             case ProcessStep.Loading:
-                var loaded = await _services.Stg.LoadAsync(_run.Manifest!, progress, ct);
-                return new Loaded(_run.RunId, loaded.Rows, loaded.MergedDirectly ? loaded.Counts : null, clock.Elapsed);
+                var loaded = await _services.Stg.LoadAsync(run.Manifest!, progress, ct);
+                return new Loaded(run.RunId, loaded.Rows, loaded.MergedDirectly ? loaded.Counts : null, clock.Elapsed);
             case ProcessStep.Merging:
-                if (_run.MergedDirectly is { } direct)
-                    return new RunSucceeded(_run.RunId, direct, DateTimeOffset.UtcNow);
+                if (run.MergedDirectly is { } direct)
+                    return new RunSucceeded(run.RunId, direct, DateTimeOffset.UtcNow);
                 try
                 {
-                    return new RunSucceeded(_run.RunId, await _services.Stg.MergeAsync(_run.Manifest!, _run.LoadedRows!.Value, progress, ct), DateTimeOffset.UtcNow);
+                    return new RunSucceeded(run.RunId, await _services.Stg.MergeAsync(run.Manifest!, run.LoadedRows!.Value, progress, ct), DateTimeOffset.UtcNow);
                 }
                 catch (LoadTableMissingException)
                 {
                     // The load table went away (a restarted database drops unlogged tables): load the files again, then merge.
-                    var reloaded = await _services.Stg.LoadAsync(_run.Manifest!, progress, ct);
-                    var counts = reloaded.MergedDirectly ? reloaded.Counts! : await _services.Stg.MergeAsync(_run.Manifest!, reloaded.Rows, progress, ct);
-                    return new RunSucceeded(_run.RunId, counts, DateTimeOffset.UtcNow);
+                    var reloaded = await _services.Stg.LoadAsync(run.Manifest!, progress, ct);
+                    var counts = reloaded.MergedDirectly ? reloaded.Counts! : await _services.Stg.MergeAsync(run.Manifest!, reloaded.Rows, progress, ct);
+                    return new RunSucceeded(run.RunId, counts, DateTimeOffset.UtcNow);
                 }
             default:
-                throw new InvalidOperationException($"{_processId}: no step to run in state {_run.Step}");
+                throw new InvalidOperationException($"{_processId}: no step to run in state {run.Step}");
         }
     }
 }

@@ -14,7 +14,7 @@ public static class WorkerRole
     {
         builder.AddFerrySerialization();
         builder.WithShardRegion<ProcessRegion>(
-            ProcessActor.TypeName,
+            ProcessSharding.TypeName,
             processId => Props.Create(() => new ProcessActor(processId, services)),
             new ProcessMessageExtractor(),
             new ShardOptions

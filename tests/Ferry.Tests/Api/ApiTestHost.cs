@@ -14,7 +14,7 @@ using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Serialization;
 using Ferry.Tests.Infrastructure;
-using Ferry.Worker.Processes;
+using Ferry.Shared.History;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

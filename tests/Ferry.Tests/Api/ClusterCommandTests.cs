@@ -4,7 +4,7 @@ using Ferry.Cli.Rendering;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
-using Ferry.Worker.Processes;
+using Ferry.Shared.History;
 using static Ferry.Tests.Api.PlainConsole;
 
 namespace Ferry.Tests.Api;
@@ -48,8 +48,8 @@ public sealed class ClusterCommandTests(ApiTestHost host)
     public async Task Runs_lists_the_history_with_counts_status_and_error()
     {
         var start = DateTimeOffset.UtcNow.AddHours(-1);
-        await host.History.RecordAsync("stg.qvp.orders", new ActiveRun("r-table-1", RunMode.Incremental, null, start, "pr-table", ProcessStep.Loading),
-            "failed", "loading", new Dictionary<string, double>(), start.AddSeconds(75), null, "stg.qvp.orders: load failed: [truncated] part", "akka.tcp://ferry@w2:4053");
+        await host.History.RecordAsync(new RunRecord("stg.qvp.orders", "r-table-1", "pr-table", RunMode.Incremental, start, RunStatus.Failed, "loading",
+            new Dictionary<string, double>(), start.AddSeconds(75), null, "akka.tcp://ferry@w2:4053", Error: "stg.qvp.orders: load failed: [truncated] part"));
         using var client = host.Client();
         var text = Render(HistoryTable.Build(await client.GetHistoryAsync(null, "pr-table", 10, CancellationToken.None)));
 

@@ -1,3 +1,4 @@
+using Ferry.Shared.History;
 using Ferry.Cli.Rendering;
 using Ferry.Coordinator.Api;
 using Ferry.Shared.Files;
@@ -110,9 +111,9 @@ public sealed class ClusterTableTests
     public void The_history_without_pipeline_runs_has_no_pipeline_column_and_shows_files_and_running_steps()
     {
         var history = new HistoryList([
-            new RunHistory.Row("files.svp", "r-f", null, "bulk", At, At.AddSeconds(30), "succeeded", "done", null, null, null, null, null, null, "w1",
+            new RunHistory.Row("files.svp", "r-f", null, "bulk", At, At.AddSeconds(30), RunStatus.Succeeded, "done", null, null, null, null, null, null, "w1",
                 FilesCopied: 12, FilesSkipped: 3_400, FilesFailed: 0),
-            new RunHistory.Row("stg.qvp.users", "r-u", null, "incremental", DateTimeOffset.UtcNow, null, "running", "merging", 5_000, null, null, null, null, null, "w2"),
+            new RunHistory.Row("stg.qvp.users", "r-u", null, "incremental", DateTimeOffset.UtcNow, null, RunStatus.Running, "merging", 5_000, null, null, null, null, null, "w2"),
         ]);
 
         var text = Render(HistoryTable.Build(history));

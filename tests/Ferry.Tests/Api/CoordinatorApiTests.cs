@@ -7,7 +7,8 @@ using Ferry.Cli.Api;
 using Ferry.Coordinator.Api;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
-using Ferry.Worker.Processes;
+using Ferry.Shared.Cluster;
+using Ferry.Shared.History;
 
 namespace Ferry.Tests.Api;
 
@@ -201,17 +202,16 @@ public sealed class CoordinatorApiTests(ApiTestHost host)
     public async Task The_history_comes_from_the_run_history_table_filtered_by_process_and_pipeline_run()
     {
         var start = DateTimeOffset.UtcNow.AddMinutes(-5);
-        var done = new ActiveRun("r-h-1", RunMode.Bulk, null, start, "pr-h", ProcessStep.Merging);
-        await host.History.RecordAsync("stg.qvp.users", done, "succeeded", "idle", new Dictionary<string, double> { ["extracting"] = 1.5 },
-            start.AddMinutes(1), new MergeCounts(10, 2, 1, 7), null, "akka.tcp://ferry@w1:4053");
-        var other = new ActiveRun("r-h-2", RunMode.Incremental, null, start.AddMinutes(2), null, ProcessStep.Loading);
-        await host.History.RecordAsync("stg.qvp.orders", other, "running", "loading", new Dictionary<string, double>(), null, null, null, "akka.tcp://ferry@w2:4053");
+        await host.History.RecordAsync(new RunRecord("stg.qvp.users", "r-h-1", "pr-h", RunMode.Bulk, start, RunStatus.Succeeded, "idle",
+            new Dictionary<string, double> { ["extracting"] = 1.5 }, start.AddMinutes(1), null, "akka.tcp://ferry@w1:4053", new MergeCounts(10, 2, 1, 7)));
+        await host.History.RecordAsync(new RunRecord("stg.qvp.orders", "r-h-2", null, RunMode.Incremental, start.AddMinutes(2), RunStatus.Running, "loading",
+            new Dictionary<string, double>(), null, null, "akka.tcp://ferry@w2:4053"));
 
         using var client = host.Client();
         var users = await client.GetHistoryAsync("stg.qvp.users", null, 10, None);
         var row = Assert.Single(users.Runs, r => r.RunId == "r-h-1");
         Assert.Equal((10L, 2L, 1L, 7L), (row.Inserted, row.Updated, row.Deleted, row.Unchanged));
-        Assert.Equal("succeeded", row.Status);
+        Assert.Equal(RunStatus.Succeeded, row.Status);
         Assert.All(users.Runs, r => Assert.Equal("stg.qvp.users", r.ProcessId));
 
         var ofPipeline = await client.GetHistoryAsync(null, "pr-h", 10, None);
@@ -254,7 +254,7 @@ public sealed class CoordinatorApiTests(ApiTestHost host)
         var sharding = await client.GetShardingAsync(None);
 
         var region = Assert.Single(sharding.Regions);
-        Assert.Equal(ProcessActor.TypeName, region.TypeName);
+        Assert.Equal(ProcessSharding.TypeName, region.TypeName);
         Assert.Equal((3, 6), (region.Shards, region.Entities));
         Assert.Equal(["akka.tcp://ferry@w1:4053", "akka.tcp://ferry@w2:4053"], region.Nodes.Select(n => n.Address));
         Assert.Equal((2, 4), (region.Nodes[0].Shards, region.Nodes[0].Entities));

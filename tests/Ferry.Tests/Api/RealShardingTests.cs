@@ -4,7 +4,6 @@ using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Ferry.Shared.Cluster;
 using Ferry.Shared.Processes;
-using Ferry.Worker.Processes;
 
 namespace Ferry.Tests.Api;
 
@@ -15,7 +14,7 @@ namespace Ferry.Tests.Api;
 public sealed class ShardedApiTestHost : ApiTestHost
 {
     protected override void AddActors(AkkaConfigurationBuilder builder) =>
-        builder.WithShardRegion<ProcessRegion>(ProcessActor.TypeName, id => Props.Create(() => new StatusOnlyProcess(id)), new ProcessMessageExtractor(),
+        builder.WithShardRegion<ProcessRegion>(ProcessSharding.TypeName, id => Props.Create(() => new StatusOnlyProcess(id)), new ProcessMessageExtractor(),
             new ShardOptions { Role = FerryNode.CoordinatorRole, StateStoreMode = StateStoreMode.DData, RememberEntities = false });
 
     private sealed class StatusOnlyProcess : ReceiveActor

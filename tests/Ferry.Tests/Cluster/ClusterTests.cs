@@ -1,3 +1,4 @@
+using Ferry.Shared.History;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 using Ferry.Tests.Stg;
@@ -158,13 +159,13 @@ public class ClusterTests
         Assert.Equal(runId, process.RunId);
         Assert.Equal(1_200_000, process.Result!.Counts.Inserted);
         var history = await cluster.Api.GetHistoryAsync("stg.qvp.events", null, 10, CancellationToken.None);
-        for (var i = 0; i < 20 && history.Runs.Any(r => r.Status != "succeeded"); i++)
+        for (var i = 0; i < 20 && history.Runs.Any(r => r.Status != RunStatus.Succeeded); i++)
         {
             await Task.Delay(500);
             history = await cluster.Api.GetHistoryAsync("stg.qvp.events", null, 10, CancellationToken.None);
         }
         Assert.Equal(runId, Assert.Single(history.Runs).RunId);
-        Assert.Equal("succeeded", history.Runs[0].Status);
+        Assert.Equal(RunStatus.Succeeded, history.Runs[0].Status);
         Assert.Equal(1_200_000L, await StgTestBed.ScalarAsync<long>(cluster.TargetConnectionString, "SELECT count(*) FROM stg.qvp_events"));
         Assert.Equal(
             await StgTestBed.ScalarAsync<string>(cluster.QvpConnectionString, "SELECT md5(string_agg(id::text || kind || payload, ',' ORDER BY id)) FROM public.events"),
@@ -200,12 +201,12 @@ public class ClusterTests
         await AssertStgMatchesSourcesAsync(cluster);
         // No process ran twice for this pipeline run. History rows are written just after each step, so give the last ones a moment.
         var history = await cluster.Api.GetHistoryAsync(null, id, 100, CancellationToken.None);
-        for (var i = 0; i < 20 && history.Runs.Any(r => r.Status != "succeeded"); i++)
+        for (var i = 0; i < 20 && history.Runs.Any(r => r.Status != RunStatus.Succeeded); i++)
         {
             await Task.Delay(500);
             history = await cluster.Api.GetHistoryAsync(null, id, 100, CancellationToken.None);
         }
         Assert.Equal(19, history.Runs.Count);
-        Assert.All(history.Runs, r => Assert.Equal("succeeded", r.Status));
+        Assert.All(history.Runs, r => Assert.Equal(RunStatus.Succeeded, r.Status));
     }
 }

@@ -4,6 +4,7 @@ using Akka.Configuration;
 using Akka.TestKit.Xunit2;
 using Ferry.Coordinator.Pipelines;
 using Ferry.Shared.Metadata;
+using Ferry.Shared.History;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 using Ferry.Tests.Processes;

@@ -4,6 +4,7 @@ using Ferry.Coordinator.Pipelines;
 using Ferry.Shared.Cluster;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Postgres;
+using Ferry.Shared.History;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 using Ferry.Tests.Stg;

@@ -3,6 +3,7 @@ using Akka.Configuration;
 using Akka.TestKit.Xunit2;
 using Ferry.Shared.Bl;
 using Ferry.Shared.Metadata;
+using Ferry.Shared.History;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 using Ferry.Tests.Stg;
@@ -73,7 +74,7 @@ public class BlProcessTests() : TestKit(Config)
         Assert.Equal("RENAMED", await StgTestBed.ScalarAsync<string>(bed.TargetConnectionString, "SELECT name FROM bl.people WHERE id = 7"));
         Assert.Equal(49L, await StgTestBed.ScalarAsync<long>(bed.TargetConnectionString, "SELECT count(*) FROM bl.people"));
         var history = await services.History.ListAsync("bl.bl.people");
-        Assert.Equal(["succeeded", "succeeded", "succeeded"], history.Select(h => h.Status));
+        Assert.Equal([RunStatus.Succeeded, RunStatus.Succeeded, RunStatus.Succeeded], history.Select(h => h.Status));
         Assert.All(history, h => Assert.Equal("transforming", h.Step));
     }
 
@@ -97,7 +98,7 @@ public class BlProcessTests() : TestKit(Config)
         Assert.Equal(1, failed.Attempt);                           // not retried: the same SQL fails the same way
         Assert.Equal(new MergeCounts(50, 0, 0, 0), succeeded.LastSuccess!.Counts);
         Assert.Equal(0L, await StgTestBed.ScalarAsync<long>(bed.TargetConnectionString, "SELECT count(*) FROM bl.pets"));
-        Assert.Equal("failed", Assert.Single(await services.History.ListAsync("bl.bl.pets")).Status);
+        Assert.Equal(RunStatus.Failed, Assert.Single(await services.History.ListAsync("bl.bl.pets")).Status);
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Persistence;
+using Ferry.Shared.Cluster;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 
@@ -13,8 +15,7 @@ public static class EntityTesting
         akka.loglevel = INFO
         {{Infrastructure.TestSerializer.Hocon}}
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.local"
-        akka.persistence.snapshot-store.local.dir = "/tmp/ferry-test-snapshots"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
         ferry.process { {{retries}} }
         """);
 
@@ -43,5 +44,52 @@ public static class EntityTesting
             await Task.Delay(50);
         }
         throw new TimeoutException($"{processId} did not finish run {accepted.RunId} within {timeout.TotalSeconds:0} s");
+    }
+
+    private static readonly TimeSpan Journaling = TimeSpan.FromSeconds(20);
+
+    /// <summary>Writes events into the journal under a process's persistence id, as an entity (of this or an earlier version) would have left them.</summary>
+    public static async Task JournalAsync(ActorSystem system, string processId, params IProcessEvent[] events)
+    {
+        var writer = system.ActorOf(Props.Create(() => new JournalWriter($"{ProcessSharding.TypeName}-{processId}", events)));
+        Assert.Equal("written", await writer.Ask<string>("go", Journaling));
+        await writer.GracefulStop(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>The events still in the journal under a process's persistence id, read from the first one (snapshots ignored).</summary>
+    public static async Task<int> JournalEventsAsync(ActorSystem system, string processId)
+    {
+        var reader = system.ActorOf(Props.Create(() => new JournalReader($"{ProcessSharding.TypeName}-{processId}")));
+        var count = await reader.Ask<int>("count", Journaling);
+        await reader.GracefulStop(TimeSpan.FromSeconds(5));
+        return count;
+    }
+
+    private sealed class JournalWriter : ReceivePersistentActor
+    {
+        private readonly string _id;
+        public override string PersistenceId => _id;
+
+        public JournalWriter(string persistenceId, IReadOnlyList<IProcessEvent> events)
+        {
+            _id = persistenceId;
+            Recover<object>(_ => { });
+            Command<string>(_ => PersistAll(events, e => { if (ReferenceEquals(e, events[^1])) Sender.Tell("written"); }));
+        }
+    }
+
+    private sealed class JournalReader : ReceivePersistentActor
+    {
+        private readonly string _id;
+        private int _events;
+        public override string PersistenceId => _id;
+        public override Recovery Recovery => new(SnapshotSelectionCriteria.None);
+
+        public JournalReader(string persistenceId)
+        {
+            _id = persistenceId;
+            Recover<IProcessEvent>(_ => _events++);
+            Command<string>(_ => Sender.Tell(_events));
+        }
     }
 }

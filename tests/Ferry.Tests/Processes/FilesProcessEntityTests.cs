@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
 using Ferry.Shared.Files;
+using Ferry.Shared.History;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 using Ferry.Tests.Files;
@@ -37,7 +38,7 @@ public class FilesProcessEntityTests() : TestKit(Config)
         Assert.Contains("docs/late.pdf", first.LastFailure.Error);
         Assert.Contains("ferry files failures --process files.qvp", first.LastFailure.Error);
         var history = Assert.Single(await services.History.ListAsync(files.ProcessId));
-        Assert.Equal(("failed", "copying", 6L, 0L, 1L), (history.Status, history.Step, history.FilesCopied, history.FilesSkipped, history.FilesFailed));
+        Assert.Equal((RunStatus.Failed, "copying", 6L, 0L, 1L), (history.Status, history.Step, history.FilesCopied, history.FilesSkipped, history.FilesFailed));
 
         // The object arrives; an incremental run retries the failed file whatever its age and skips the rest.
         await using (var upload = await source.BeginUploadAsync("docs/late.pdf"))

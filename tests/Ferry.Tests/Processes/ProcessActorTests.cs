@@ -3,6 +3,8 @@ using Akka.Configuration;
 using Akka.Persistence;
 using Akka.TestKit.Xunit2;
 using Ferry.Shared.Metadata;
+using Ferry.Shared.Cluster;
+using Ferry.Shared.History;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 using Ferry.Tests.Stg;
@@ -61,7 +63,7 @@ public class ProcessActorTests() : TestKit(Config)
         Assert.Equal(3000, status.LastSuccess.RowsExtracted);
         await f.Bed.AssertStgEqualsSourceAsync("t", "src_t", ["id", "v"], "id");
         var history = await f.Services.History.ListAsync(f.Table.ProcessId);
-        Assert.Equal("succeeded", Assert.Single(history).Status);
+        Assert.Equal(RunStatus.Succeeded, Assert.Single(history).Status);
     }
 
     [Fact]
@@ -115,26 +117,6 @@ public class ProcessActorTests() : TestKit(Config)
         Assert.NotNull((await WaitForIdleAsync(entity, f.Table.ProcessId)).LastSuccess);
     }
 
-    /// <summary>Writes events into the journal under a process's persistence id, as a crashed entity would have left them.</summary>
-    private sealed class JournalWriter : ReceivePersistentActor
-    {
-        private readonly string _id;
-        public override string PersistenceId => _id;
-
-        public JournalWriter(string persistenceId, IReadOnlyList<IProcessEvent> events)
-        {
-            _id = persistenceId;
-            Command<string>(_ => PersistAll(events, e => { if (ReferenceEquals(e, events[^1])) Sender.Tell("written"); }));
-        }
-    }
-
-    private async Task JournalAsync(string processId, params IProcessEvent[] events)
-    {
-        var writer = Sys.ActorOf(Props.Create(() => new JournalWriter($"{ProcessActor.TypeName}-{processId}", events)));
-        Assert.Equal("written", await writer.Ask<string>("go", Long));
-        await writer.GracefulStop(TimeSpan.FromSeconds(5));
-    }
-
     [Theory]
     [InlineData(ProcessStep.Extracting)]
     [InlineData(ProcessStep.Loading)]
@@ -155,7 +137,7 @@ public class ProcessActorTests() : TestKit(Config)
                 events.Add(new Loaded(runId, loaded.Rows, loaded.MergedDirectly ? loaded.Counts : null, TimeSpan.FromSeconds(1)));
             }
         }
-        await JournalAsync(f.Table.ProcessId, events.ToArray());
+        await EntityTesting.JournalAsync(Sys, f.Table.ProcessId, events.ToArray());
 
         var entity = Entity(f);
         var status = await WaitForIdleAsync(entity, f.Table.ProcessId);

@@ -1,3 +1,4 @@
+using Ferry.Shared.History;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;

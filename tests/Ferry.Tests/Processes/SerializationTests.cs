@@ -42,6 +42,8 @@ public class SerializationTests() : TestKit(ConfigurationFactory.ParseString(Inf
         new RunFailed("r-2", "4 of 1,234 files failed", At, new Ferry.Shared.Files.FileCopyCounts(1200, 30, 4)),
         new RunSucceeded("r-1", new MergeCounts(1, 2, 3, 4), At),
         new RunFailed("r-1", "stg.qvp.users: load failed: part-00003.csv.gz is truncated", At),
+        new ProcessSnapshot(Summary, Summary with { Succeeded = false, Error = "x", Files = new Ferry.Shared.Files.FileCopyCounts(1, 2, 3) }),
+        new ProcessSnapshot(null, null),
         new RunTargets(["nightly", "stg.qvp.*"], RunMode.Bulk, false, "cli"),
         new PipelineRunAccepted("p-1", "nightly", [["stg.qvp.users", "stg.qvp.reports"], ["stg.svp.users"]]),
         new PipelineRunRejected("already running", "p-0"),
@@ -68,6 +70,28 @@ public class SerializationTests() : TestKit(ConfigurationFactory.ParseString(Inf
         Assert.Equal(message.GetType(), back.GetType());
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(message, message.GetType(), FerrySerializer.Json),
             System.Text.Json.JsonSerializer.Serialize(back, back.GetType(), FerrySerializer.Json));
+    }
+
+    /// <summary>Events as the version before snapshots wrote them to the journal: they still read, to the same values.</summary>
+    public static IEnumerable<object[]> JournalledEvents() => new (string Alias, string Json, IProcessEvent Event)[]
+    {
+        ("ev-run-started", """{"runId":"r-1","mode":"Incremental","keySweep":true,"at":"2026-11-25T10:30:15.123+00:00","pipelineRunId":"p-1"}""",
+            new RunStarted("r-1", RunMode.Incremental, true, At, "p-1")),
+        ("ev-loaded", """{"runId":"r-1","rows":42,"mergedDirectly":null,"took":"00:00:01.5000000"}""", new Loaded("r-1", 42, null, TimeSpan.FromSeconds(1.5))),
+        ("ev-files-listed", """{"runId":"r-2","rows":1234,"at":"2026-11-25T10:30:15.123+00:00","took":"00:00:02"}""",
+            new FilesListed("r-2", 1234, At, TimeSpan.FromSeconds(2))),
+        ("ev-run-succeeded", """{"runId":"r-1","counts":{"inserted":1,"updated":2,"deleted":3,"unchanged":4,"changed":6},"at":"2026-11-25T10:30:15.123+00:00","files":null}""",
+            new RunSucceeded("r-1", new MergeCounts(1, 2, 3, 4), At)),
+        ("ev-run-failed", """{"runId":"r-1","error":"boom","at":"2026-11-25T10:30:15.123+00:00","files":null}""", new RunFailed("r-1", "boom", At)),
+    }.Select(c => new object[] { c.Alias, c.Json, c.Event });
+
+    [Theory]
+    [MemberData(nameof(JournalledEvents))]
+    public void An_event_journalled_by_the_version_before_snapshots_still_reads(string alias, string json, IProcessEvent expected)
+    {
+        var serializer = (FerrySerializer)Sys.Serialization.FindSerializerForType(typeof(IProcessEvent));
+        Assert.Equal(expected, serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(json), alias));
+        Assert.Equal(json, System.Text.Encoding.UTF8.GetString(serializer.ToBinary(expected)));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Ferry.Shared.History;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Hosting;

@@ -4,7 +4,24 @@ using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 using Npgsql;
 
-namespace Ferry.Worker.Processes;
+namespace Ferry.Shared.History;
+
+/// <summary>What one run-history row says about a run after one of its events (the row is rewritten as the run goes on).</summary>
+public sealed record RunRecord(
+    string ProcessId,
+    string RunId,
+    string? PipelineRunId,
+    RunMode Mode,
+    DateTimeOffset StartedAt,
+    RunStatus Status,
+    string Step,
+    IReadOnlyDictionary<string, double> Steps,
+    DateTimeOffset? FinishedAt,
+    long? RowsExtracted,
+    string Node,
+    MergeCounts? Counts = null,
+    string? Error = null,
+    FileCopyCounts? Files = null);
 
 /// <summary>
 /// Run history in the target PostgreSQL (ferry.run_history): one row per process run, written as its
@@ -51,8 +68,7 @@ public sealed class RunHistory(string connectionString)
     }
 
     /// <summary>Records where a run stands after an event; idempotent (replays of the same event write the same row).</summary>
-    public async Task RecordAsync(string processId, ActiveRun run, string status, string step, IReadOnlyDictionary<string, double> steps,
-        DateTimeOffset? finishedAt, MergeCounts? counts, string? error, string node, FileCopyCounts? files = null, CancellationToken ct = default)
+    public async Task RecordAsync(RunRecord run, CancellationToken ct = default)
     {
         await EnsureAsync(ct);
         await using var conn = new NpgsqlConnection(connectionString);
@@ -67,30 +83,30 @@ public sealed class RunHistory(string connectionString)
                 files_copied = EXCLUDED.files_copied, files_skipped = EXCLUDED.files_skipped, files_failed = EXCLUDED.files_failed
             WHERE h.finished_at IS NULL OR EXCLUDED.finished_at IS NOT NULL   -- a late "running" never reopens a finished run
             """, conn);
-        cmd.Parameters.Add(new() { Value = processId });
+        cmd.Parameters.Add(new() { Value = run.ProcessId });
         cmd.Parameters.Add(new() { Value = run.RunId });
         cmd.Parameters.Add(new() { Value = (object?)run.PipelineRunId ?? DBNull.Value });
         cmd.Parameters.Add(new() { Value = run.Mode.ToString().ToLowerInvariant() });
         cmd.Parameters.Add(new() { Value = run.StartedAt });
-        cmd.Parameters.Add(new() { Value = (object?)finishedAt ?? DBNull.Value });
-        cmd.Parameters.Add(new() { Value = status });
-        cmd.Parameters.Add(new() { Value = step });
-        cmd.Parameters.Add(new() { Value = JsonSerializer.Serialize(steps) });
-        cmd.Parameters.Add(new() { Value = (object?)run.Manifest?.TotalRows ?? DBNull.Value });
-        cmd.Parameters.Add(new() { Value = (object?)counts?.Inserted ?? DBNull.Value });
-        cmd.Parameters.Add(new() { Value = (object?)counts?.Updated ?? DBNull.Value });
-        cmd.Parameters.Add(new() { Value = (object?)counts?.Deleted ?? DBNull.Value });
-        cmd.Parameters.Add(new() { Value = (object?)counts?.Unchanged ?? DBNull.Value });
-        cmd.Parameters.Add(new() { Value = (object?)error ?? DBNull.Value });
-        cmd.Parameters.Add(new() { Value = node });
-        cmd.Parameters.Add(new() { Value = (object?)files?.Copied ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
-        cmd.Parameters.Add(new() { Value = (object?)files?.Skipped ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
-        cmd.Parameters.Add(new() { Value = (object?)files?.Failed ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new() { Value = (object?)run.FinishedAt ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = run.Status.Text() });
+        cmd.Parameters.Add(new() { Value = run.Step });
+        cmd.Parameters.Add(new() { Value = JsonSerializer.Serialize(run.Steps) });
+        cmd.Parameters.Add(new() { Value = (object?)run.RowsExtracted ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new() { Value = (object?)run.Counts?.Inserted ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = (object?)run.Counts?.Updated ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = (object?)run.Counts?.Deleted ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = (object?)run.Counts?.Unchanged ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = (object?)run.Error ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = run.Node });
+        cmd.Parameters.Add(new() { Value = (object?)run.Files?.Copied ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new() { Value = (object?)run.Files?.Skipped ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new() { Value = (object?)run.Files?.Failed ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
     public sealed record Row(string ProcessId, string RunId, string? PipelineRunId, string Mode, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt,
-        string Status, string Step, long? RowsExtracted, long? Inserted, long? Updated, long? Deleted, long? Unchanged, string? Error, string? Node,
+        RunStatus Status, string Step, long? RowsExtracted, long? Inserted, long? Updated, long? Deleted, long? Unchanged, string? Error, string? Node,
         long? FilesCopied = null, long? FilesSkipped = null, long? FilesFailed = null);
 
     /// <summary>The newest runs, optionally of one process or one pipeline run.</summary>
@@ -113,7 +129,7 @@ public sealed class RunHistory(string connectionString)
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
             rows.Add(new Row(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4),
-                r.IsDBNull(5) ? null : r.GetFieldValue<DateTimeOffset>(5), r.GetString(6), r.GetString(7),
+                r.IsDBNull(5) ? null : r.GetFieldValue<DateTimeOffset>(5), RunStatusText.Parse(r.GetString(6)), r.GetString(7),
                 N(r, 8), N(r, 9), N(r, 10), N(r, 11), N(r, 12), r.IsDBNull(13) ? null : r.GetString(13), r.IsDBNull(14) ? null : r.GetString(14),
                 N(r, 15), N(r, 16), N(r, 17)));
         return rows;
