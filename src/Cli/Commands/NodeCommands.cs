@@ -133,7 +133,9 @@ public static class NodeCommands
                 builder.WithShardRegionProxy<ProcessRegion>(ProcessSharding.TypeName, FerryNode.WorkerRole, new ProcessMessageExtractor());
             if (isCoordinator)
                 builder.AddPipelineRunner(metadata);
-        }, s => s.AddSingleton(history).AddSingleton(metadata));
+        }, s => s.AddSingleton(history).AddSingleton(metadata)
+            // Ferry's own tables are made once, here, before any entity writes its first history row.
+            .AddHostedService(_ => new FerrySchemaMigration(history)));
         if (isCoordinator && options.Api is not null)
             hb.AddCoordinatorApi(options.Api);
         return hb.Build();

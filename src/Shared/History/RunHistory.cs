@@ -29,42 +29,30 @@ public sealed record RunRecord(
 /// </summary>
 public sealed class RunHistory(string connectionString)
 {
-    private const string Schema = """
-        CREATE SCHEMA IF NOT EXISTS ferry;
-        CREATE TABLE IF NOT EXISTS ferry.run_history (
-            process_id      text NOT NULL,
-            run_id          text NOT NULL,
-            pipeline_run_id text,
-            mode            text NOT NULL,
-            started_at      timestamptz NOT NULL,
-            finished_at     timestamptz,
-            status          text NOT NULL,
-            step            text NOT NULL,
-            steps           jsonb NOT NULL DEFAULT '{}',
-            rows_extracted  bigint,
-            inserted bigint, updated bigint, deleted bigint, unchanged bigint,
-            error           text,
-            node            text,
-            PRIMARY KEY (process_id, run_id)
-        );
-        CREATE INDEX IF NOT EXISTS run_history_started ON ferry.run_history (started_at DESC);
-        ALTER TABLE ferry.run_history ADD COLUMN IF NOT EXISTS files_copied bigint,
-                                      ADD COLUMN IF NOT EXISTS files_skipped bigint,
-                                      ADD COLUMN IF NOT EXISTS files_failed bigint;
-        """;
+    private readonly SemaphoreSlim _migrating = new(1, 1);
+    private volatile bool _migrated;
 
-    private volatile bool _initialized;
-
-    /// <summary>Creates the table once per process; a failed attempt (database down) is tried again next time.</summary>
+    /// <summary>
+    /// Makes Ferry's own tables (sql/ferry/schema.sql) once per process: the node calls it at start, off
+    /// every run's path; the first history write calls it too, for a node started before the database.
+    /// One caller at a time in this process, one node at a time across the cluster (an advisory lock), so
+    /// 200 entities writing their first rows together never run DDL beside each other's inserts.
+    /// A failed attempt (database down) is tried again by the next caller.
+    /// </summary>
     public async Task EnsureAsync(CancellationToken ct = default)
     {
-        if (_initialized) return;
-        await using var conn = new NpgsqlConnection(connectionString);
-        await conn.OpenAsync(ct);
-        await using var cmd = new NpgsqlCommand(Schema, conn);
-        try { await cmd.ExecuteNonQueryAsync(ct); }
-        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateSchema or PostgresErrorCodes.DuplicateTable) { }
-        _initialized = true;
+        if (_migrated) return;
+        await _migrating.WaitAsync(ct);
+        try
+        {
+            if (_migrated) return;
+            await FerrySchema.MigrateAsync(connectionString, ct);
+            _migrated = true;
+        }
+        finally
+        {
+            _migrating.Release();
+        }
     }
 
     /// <summary>Records where a run stands after an event; idempotent (replays of the same event write the same row).</summary>

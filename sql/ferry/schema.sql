@@ -1,0 +1,37 @@
+-- Ferry's own tables in the target database. Run once per node start (and before a process's first
+-- history write), under an advisory lock so that nodes starting together migrate one after another;
+-- every statement is a no-op once applied, and none locks a table that already has what it adds.
+CREATE SCHEMA IF NOT EXISTS ferry;
+
+CREATE TABLE IF NOT EXISTS ferry.run_history (
+    process_id      text NOT NULL,
+    run_id          text NOT NULL,
+    pipeline_run_id text,
+    mode            text NOT NULL,
+    started_at      timestamptz NOT NULL,
+    finished_at     timestamptz,
+    status          text NOT NULL,
+    step            text NOT NULL,
+    steps           jsonb NOT NULL DEFAULT '{}',
+    rows_extracted  bigint,
+    inserted bigint, updated bigint, deleted bigint, unchanged bigint,
+    error           text,
+    node            text,
+    files_copied    bigint,
+    files_skipped   bigint,
+    files_failed    bigint,
+    PRIMARY KEY (process_id, run_id)
+);
+
+CREATE INDEX IF NOT EXISTS run_history_started ON ferry.run_history (started_at DESC);
+
+-- Tables made before files processes existed lack their counts. ALTER TABLE takes an exclusive lock
+-- even with IF NOT EXISTS, so it runs only when a column is really missing.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = 'ferry' AND table_name = 'run_history' AND column_name = 'files_copied') THEN
+        ALTER TABLE ferry.run_history ADD COLUMN files_copied bigint, ADD COLUMN files_skipped bigint, ADD COLUMN files_failed bigint;
+    END IF;
+END
+$$;
