@@ -59,7 +59,9 @@ public static class FerryNode
     public const string WorkerRole = "worker";
     public const string CoordinatorRole = "coordinator";
 
+    /// <summary>A node's address without TLS (with TLS, Akka.NET names it akka.ssl.tcp).</summary>
     public static string SeedAddress(string hostPort) => $"akka.tcp://{SystemName}@{hostPort}";
+
 
     public static IHostBuilder CreateBuilder(NodeOptions options, Action<AkkaConfigurationBuilder, IServiceProvider> configureRoles,
         Action<IServiceCollection>? configureServices = null)

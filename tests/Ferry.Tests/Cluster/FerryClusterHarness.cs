@@ -26,12 +26,13 @@ public sealed class FerryClusterHarness : IAsyncDisposable
     public string Root => _root;
     private readonly List<Node> _nodes = [];
 
-    public sealed class Node(string name, Process process, int port)
+    public sealed class Node(string name, Process process, int port, bool tls = false)
     {
         public string Name { get; } = name;
         public Process Process { get; } = process;
         public int Port { get; } = port;
-        public string Address => $"akka.tcp://ferry@127.0.0.1:{Port}";
+        /// <summary>Akka.NET names TLS addresses akka.ssl.tcp.</summary>
+        public string Address => $"akka{(tls ? ".ssl" : "")}.tcp://ferry@127.0.0.1:{Port}";
         public StringBuilder Log { get; } = new();
         public bool Exited => Process.HasExited;
     }
@@ -161,7 +162,7 @@ public sealed class FerryClusterHarness : IAsyncDisposable
         }
         Directory.CreateDirectory(_root);
         var process = Process.Start(psi)!;
-        var node = new Node(name, process, port);
+        var node = new Node(name, process, port, tls: psi.Environment.TryGetValue("FERRY_TLS_CERT", out var cert) && !string.IsNullOrEmpty(cert));
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (node.Log) node.Log.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (node.Log) node.Log.AppendLine(e.Data); };
         process.BeginOutputReadLine();
