@@ -197,7 +197,7 @@ public static class NodeCommands
             ?.ToString() ?? "127.0.0.1";
 
     /// <summary>120s, 5m, 1h, or plain seconds; 0 = do not wait.</summary>
-    internal static bool TryParseWait(string text, out TimeSpan wait)
+    public static bool TryParseWait(string text, out TimeSpan wait)
     {
         text = text.Trim();
         var unit = text.Length > 0 && char.IsLetter(text[^1]) ? char.ToLowerInvariant(text[^1]) : 's';
