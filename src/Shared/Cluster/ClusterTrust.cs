@@ -46,7 +46,9 @@ public sealed record NodeCredentials(string Target, string Metadata, string? Pro
 /// <summary>The trust handshake's messages: a node shows its credentials, the other answers with its own and its verdict.</summary>
 public sealed record TrustHello(NodeCredentials Credentials) : IFerryMessage;
 
-public sealed record TrustVerdict(NodeCredentials Credentials, string? Refusal) : IFerryMessage
+/// <param name="FromMember">Whether the answering node is Up in a cluster: only a member's refusal is final (a seed that is
+/// itself still starting may be the misconfigured one).</param>
+public sealed record TrustVerdict(NodeCredentials Credentials, string? Refusal, bool FromMember) : IFerryMessage
 {
     public bool Admitted => Refusal is null;
 }

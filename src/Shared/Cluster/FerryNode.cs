@@ -109,7 +109,7 @@ public static class FerryNode
                 var credentials = options.Credentials();
                 builder.WithActors((system, _, _) =>
                 {
-                    if (options.ClusterSecret is null)
+                    if (options.ClusterSecret is null && options.Tls is null)
                         Akka.Event.LoggingExtensions.Warning(system.Log, "No cluster secret (FERRY_CLUSTER_SECRET): any process on this machine that reaches {0}:{1} with the same target and metadata can join", options.Host, options.Port);
                     system.ActorOf(Akka.Actor.Props.Create(() => new TrustGate(credentials, options.Seeds)), TrustGate.Name);
                 });
@@ -131,9 +131,10 @@ public static class FerryNode
     /// </summary>
     private static void RefuseUnsafeBinding(NodeOptions options)
     {
-        if (options.ClusterSecret is not null || IsLoopback(options.Host)) return;
+        // Mutual TLS authenticates every peer by its certificate: stronger than the secret, so it suffices too.
+        if (options.ClusterSecret is not null || options.Tls is not null || IsLoopback(options.Host)) return;
         throw new NodeStartException($"refusing to open the cluster port on {options.Host}:{options.Port} without a cluster secret: " +
-                                     "set FERRY_CLUSTER_SECRET to the same value on every node (e.g. `openssl rand -hex 32`), or bind to 127.0.0.1");
+                                     "set FERRY_CLUSTER_SECRET to the same value on every node (e.g. `openssl rand -hex 32`), enable TLS (--tls-cert), or bind to 127.0.0.1");
     }
 
     public static bool IsLoopback(string host) =>

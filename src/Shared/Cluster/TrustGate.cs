@@ -123,7 +123,7 @@ public sealed class TrustGate : ReceiveActor, IWithTimers
             }
             _log.Warning("Refusing node {0}: {1}", from, refusal);
         }
-        Sender.Tell(new TrustVerdict(_own, refusal));
+        Sender.Tell(new TrustVerdict(_own, refusal, _cluster.SelfMember.Status == MemberStatus.Up));
     }
 
     private void OnVerdict(TrustVerdict verdict)
@@ -139,10 +139,12 @@ public sealed class TrustGate : ReceiveActor, IWithTimers
             _cluster.Down(challenged.Member.Address);
             return;
         }
-        if (refusal is not null)
+        if (refusal is null)
+            Join($"admitted by {from}");
+        else if (verdict.FromMember)
             Refuse($"refused by the cluster at {from}: {refusal}");
         else
-            Join($"admitted by {from}");
+            _log.Warning("Seed {0} disagrees ({1}) but is not in a cluster itself yet: asking the seeds again", from, refusal);
     }
 
     private void Challenge(Member member)
