@@ -19,7 +19,9 @@ namespace Ferry.Cli.Commands;
 /// <summary>
 /// `ferry coordinator`, `ferry worker` and `ferry standalone`: the cluster's nodes. Every setting has a
 /// flag and an environment variable (FERRY_HOST, FERRY_PORT, FERRY_SEEDS, FERRY_API_PORT, FERRY_METADATA),
-/// so the same image runs every role in docker-compose.
+/// so the same image runs every role in docker-compose. Secrets (FERRY_CLUSTER_SECRET, FERRY_TLS_CERT_PASSWORD)
+/// come from the environment only, never from argv. Exit codes: 2 the node could not start (one line
+/// says why), 3 downed by the cluster, 4 refused by the cluster, 5 no seed node answered.
 /// </summary>
 public static class NodeCommands
 {
@@ -44,8 +46,18 @@ public static class NodeCommands
         var home = new Option<DirectoryInfo>("--home") { Description = "Ferry's own folder: the API token, and for standalone the embedded PostgreSQL and objects", DefaultValueFactory = _ => new DirectoryInfo(Env("FERRY_HOME") ?? ".ferry") };
         var noEmbedded = new Option<bool>("--no-embedded") { Description = "standalone: use the connections in metadata instead of the embedded PostgreSQL" };
         var demoScale = new Option<int?>("--demo") { Description = "standalone: fill the embedded qvp and svp databases with the demo sources at this scale when they are empty" };
+        var tlsCert = new Option<string?>("--tls-cert")
+        {
+            Description = "PFX file with this node's certificate: TLS on the cluster port, mutual; peers must show the same certificate or one from a CA in the file ($FERRY_TLS_CERT; password in $FERRY_TLS_CERT_PASSWORD)",
+            DefaultValueFactory = _ => Env("FERRY_TLS_CERT"),
+        };
+        var waitForDatabase = new Option<string>("--wait-for-database")
+        {
+            Description = "How long to wait at start for a target database that is not up yet, e.g. 120s, 5m, 0 ($FERRY_WAIT_FOR_DATABASE)",
+            DefaultValueFactory = _ => Env("FERRY_WAIT_FOR_DATABASE") ?? "120s",
+        };
         var metadataOption = CommonOptions.Metadata();
-        var command = new Command(name, description) { host, port, seeds, metadataOption, home };
+        var command = new Command(name, description) { host, port, seeds, metadataOption, home, tlsCert, waitForDatabase };
         if (roles.Contains(FerryNode.CoordinatorRole)) { command.Options.Add(apiPort); command.Options.Add(apiBind); }
         if (standalone) { command.Options.Add(noEmbedded); command.Options.Add(demoScale); }
         command.SetAction(async (r, ct) =>
@@ -78,17 +90,41 @@ public static class NodeCommands
                     var (apiAddress, boundPort) = ApiOptions.ParseBind($"{r.GetValue(apiBind)}:{r.GetValue(apiPort)}");
                     api = new ApiOptions { Token = ApiToken.ForCoordinator(homeDir).Value, Address = apiAddress, Port = boundPort };
                 }
-                var options = new RoleOptions(roles, CommonOptions.MetadataDirectory(r.GetValue(metadataOption)), hostName, selfPort, seedList, api);
-                using var node = BuildHost(options);
+                if (!TryParseWait(r.GetValue(waitForDatabase)!, out var wait))
+                {
+                    Console.Error.WriteLine($"ferry: {name}: --wait-for-database '{r.GetValue(waitForDatabase)}' is not a duration (120s, 5m, 0)");
+                    return 2;
+                }
+                IHost node;
+                try
+                {
+                    var tls = r.GetValue(tlsCert) is { Length: > 0 } pfx ? ClusterTls.Load(pfx, Env("FERRY_TLS_CERT_PASSWORD")) : null;
+                    var options = new RoleOptions(roles, CommonOptions.MetadataDirectory(r.GetValue(metadataOption)), hostName, selfPort, seedList, api,
+                        ClusterSecret: Env("FERRY_CLUSTER_SECRET"), Tls: tls, WaitForDatabase: wait);
+                    node = BuildHost(options);
+                }
+                catch (NodeStartException e)
+                {
+                    Console.Error.WriteLine($"ferry: {name} node {self} cannot start: {e.Message}");
+                    return 2;
+                }
+                using var _ = node;
                 Console.WriteLine($"ferry: {name} node {self} ({string.Join(", ", roles)}), seeds {string.Join(", ", seedList)}");
                 await node.StartAsync(ct);
                 await node.WaitForShutdownAsync(ct);
-                // A node the cluster downed (split-brain resolver) stops too, but that is a failure, not a clean exit.
-                var reason = Akka.Actor.CoordinatedShutdown.Get(node.Services.GetRequiredService<ActorSystem>()).ShutdownReason;
-                if (reason is Akka.Actor.CoordinatedShutdown.ClusterDowningReason)
+                // A node the cluster downed or refused stops too, but that is a failure, not a clean exit:
+                // a service manager (compose's restart policy) starts it again.
+                switch (Akka.Actor.CoordinatedShutdown.Get(node.Services.GetRequiredService<ActorSystem>()).ShutdownReason)
                 {
-                    Console.Error.WriteLine($"ferry: {name} node {self} was downed by the cluster");
-                    return 3;
+                    case Akka.Actor.CoordinatedShutdown.ClusterDowningReason:
+                        Console.Error.WriteLine($"ferry: {name} node {self} was downed by the cluster");
+                        return 3;
+                    case TrustRefusedReason refused:
+                        Console.Error.WriteLine($"ferry: {name} node {self} {refused.Refusal}");
+                        return 4;
+                    case Akka.Actor.CoordinatedShutdown.ClusterJoinUnsuccessfulReason:
+                        Console.Error.WriteLine($"ferry: {name} node {self} could not join: no seed node answered ({string.Join(", ", seedList)})");
+                        return 5;
                 }
                 return 0;
             }
@@ -101,7 +137,8 @@ public static class NodeCommands
     }
 
     public sealed record RoleOptions(string[] Roles, string MetadataDirectory, string Host, int Port, string[] Seeds, ApiOptions? Api,
-        Microsoft.Extensions.Logging.LogLevel ConsoleLogLevel = Microsoft.Extensions.Logging.LogLevel.Information);
+        Microsoft.Extensions.Logging.LogLevel ConsoleLogLevel = Microsoft.Extensions.Logging.LogLevel.Information,
+        string? ClusterSecret = null, ClusterTls? Tls = null, TimeSpan? WaitForDatabase = null);
 
     /// <summary>The node's host with every role it was asked for.</summary>
     public static IHost BuildHost(RoleOptions options)
@@ -120,6 +157,10 @@ public static class NodeCommands
             HoconDirectory = Path.Combine(AppContext.BaseDirectory, "hocon"),
             PersistenceConnectionString = target,
             ConsoleLogLevel = options.ConsoleLogLevel,
+            ProcessIds = metadata.ProcessIds,
+            ClusterSecret = options.ClusterSecret,
+            Tls = options.Tls,
+            WaitForDatabase = options.WaitForDatabase ?? TimeSpan.FromSeconds(120),
         };
         var hb = FerryNode.CreateBuilder(nodeOptions, (builder, sp) =>
         {
@@ -157,6 +198,23 @@ public static class NodeCommands
             .Select(a => a.Address)
             .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !System.Net.IPAddress.IsLoopback(a))
             ?.ToString() ?? "127.0.0.1";
+
+    /// <summary>120s, 5m, 1h, or plain seconds; 0 = do not wait.</summary>
+    public static bool TryParseWait(string text, out TimeSpan wait)
+    {
+        text = text.Trim();
+        var unit = text.Length > 0 && char.IsLetter(text[^1]) ? char.ToLowerInvariant(text[^1]) : 's';
+        var number = char.IsLetter(text.Length > 0 ? text[^1] : '0') ? text[..^1] : text;
+        wait = TimeSpan.Zero;
+        if (!double.TryParse(number, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n) || n < 0) return false;
+        switch (unit)
+        {
+            case 's': wait = TimeSpan.FromSeconds(n); return true;
+            case 'm': wait = TimeSpan.FromMinutes(n); return true;
+            case 'h': wait = TimeSpan.FromHours(n); return true;
+            default: return false;
+        }
+    }
 
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 }

@@ -1,4 +1,5 @@
 using Akka.Cluster.Hosting;
+
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Persistence.Hosting;
@@ -28,12 +29,29 @@ public sealed record NodeOptions
     public string PersistenceSchema { get; init; } = "ferry_akka";
     /// <summary>Least severe log level written to the console (the demo keeps its screen for results).</summary>
     public LogLevel ConsoleLogLevel { get; init; } = LogLevel.Information;
+    /// <summary>The processes the node's metadata defines: part of what a node must share with the cluster to join it.</summary>
+    public IReadOnlyList<string> ProcessIds { get; init; } = [];
+    /// <summary>The shared cluster secret (FERRY_CLUSTER_SECRET); null = none, allowed on loopback only.</summary>
+    public string? ClusterSecret { get; init; }
+    /// <summary>TLS for the cluster port; null = plain TCP.</summary>
+    public ClusterTls? Tls { get; init; }
+    /// <summary>How long to wait at start for a target database that is not up yet.</summary>
+    public TimeSpan WaitForDatabase { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>What this node shows the cluster before it joins (<see cref="TrustGate"/>).</summary>
+    public NodeCredentials Credentials()
+    {
+        var b = new NpgsqlConnectionStringBuilder(PersistenceConnectionString);
+        return NodeCredentials.Of(NodeCredentials.TargetIdentity(b.Host ?? "", b.Port, b.Database ?? ""), ProcessIds, ClusterSecret);
+    }
 }
 
 /// <summary>
 /// Builds a Ferry node: remoting, clustering with the split-brain resolver (keep-majority, never
 /// auto-down), HOCON from hocon/base.conf then hocon/&lt;role&gt;.conf, Ferry's JSON serializer, and the
 /// SQL journal in the target PostgreSQL. Roles add their actors through <paramref name="configureRoles"/>.
+/// The node joins its seeds through its <see cref="TrustGate"/> (not Akka's seed-nodes setting), so a
+/// node whose target, metadata or cluster secret differs never becomes a member.
 /// </summary>
 public static class FerryNode
 {
@@ -41,12 +59,16 @@ public static class FerryNode
     public const string WorkerRole = "worker";
     public const string CoordinatorRole = "coordinator";
 
+    /// <summary>A node's address without TLS (with TLS, Akka.NET names it akka.ssl.tcp).</summary>
     public static string SeedAddress(string hostPort) => $"akka.tcp://{SystemName}@{hostPort}";
+
 
     public static IHostBuilder CreateBuilder(NodeOptions options, Action<AkkaConfigurationBuilder, IServiceProvider> configureRoles,
         Action<IServiceCollection>? configureServices = null)
     {
-        EnsureSchema(options.PersistenceConnectionString, options.PersistenceSchema);
+        RefuseUnsafeBinding(options);
+        TargetDatabase.EnsureSchema(options.PersistenceConnectionString, options.PersistenceSchema, options.WaitForDatabase,
+            message => Console.Error.WriteLine($"ferry: {message}"));
         var hb = Host.CreateDefaultBuilder();
         hb.ConfigureLogging(l => l.ClearProviders().SetMinimumLevel(options.ConsoleLogLevel)
             .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
@@ -70,14 +92,27 @@ public static class FerryNode
                     l.ClearLoggers();
                     l.AddLoggerFactory();
                 });
-                builder.WithRemoting(new RemoteOptions { HostName = options.Host, PublicHostName = options.Host, Port = options.Port });
+                var remote = new RemoteOptions { HostName = options.Host, PublicHostName = options.Host, Port = options.Port };
+                if (options.Tls is not null)
+                {
+                    remote.EnableSsl = true;
+                    remote.Ssl = options.Tls.ToSslOptions();
+                }
+                builder.WithRemoting(remote);
+                // No seed nodes here: the trust gate joins them once one of them admits this node.
                 builder.WithClustering(new ClusterOptions
                 {
                     Roles = options.Roles.ToArray(),
-                    SeedNodes = options.Seeds.Select(SeedAddress).ToArray(),
                     SplitBrainResolver = new KeepMajorityOption(),
                 });
-                builder.AddFerrySerialization();
+                builder.AddFerrySerialization(TrustMessages.Types);
+                var credentials = options.Credentials();
+                builder.WithActors((system, _, _) =>
+                {
+                    if (options.ClusterSecret is null && options.Tls is null)
+                        Akka.Event.LoggingExtensions.Warning(system.Log, "No cluster secret (FERRY_CLUSTER_SECRET): any process on this machine that reaches {0}:{1} with the same target and metadata can join", options.Host, options.Port);
+                    system.ActorOf(Akka.Actor.Props.Create(() => new TrustGate(credentials, options.Seeds)), TrustGate.Name);
+                });
                 builder.WithSqlPersistence(
                     connectionString: options.PersistenceConnectionString,
                     providerName: ProviderName.PostgreSQL15,
@@ -90,11 +125,18 @@ public static class FerryNode
         return hb;
     }
 
-    /// <summary>The journal's auto-initialize creates tables, not the schema.</summary>
-    private static void EnsureSchema(string connectionString, string schema)
+    /// <summary>
+    /// Without a secret, whoever reaches the cluster port can join; that is acceptable on loopback only
+    /// (the demo, tests), where reaching it already means running on this machine.
+    /// </summary>
+    private static void RefuseUnsafeBinding(NodeOptions options)
     {
-        using var conn = new NpgsqlConnection(connectionString);
-        conn.Open();
-        conn.EnsureSchema(schema);
+        // Mutual TLS authenticates every peer by its certificate: stronger than the secret, so it suffices too.
+        if (options.ClusterSecret is not null || options.Tls is not null || IsLoopback(options.Host)) return;
+        throw new NodeStartException($"refusing to open the cluster port on {options.Host}:{options.Port} without a cluster secret: " +
+                                     "set FERRY_CLUSTER_SECRET to the same value on every node (e.g. `openssl rand -hex 32`), enable TLS (--tls-cert), or bind to 127.0.0.1");
     }
+
+    public static bool IsLoopback(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
 }

@@ -21,14 +21,18 @@ public sealed class FerryClusterHarness : IAsyncDisposable
 {
     private readonly Dictionary<string, string> _env;
     private readonly string _root;
+
+    /// <summary>The folder the nodes run in (metadata, objects, their homes); deleted on dispose.</summary>
+    public string Root => _root;
     private readonly List<Node> _nodes = [];
 
-    public sealed class Node(string name, Process process, int port)
+    public sealed class Node(string name, Process process, int port, bool tls = false)
     {
         public string Name { get; } = name;
         public Process Process { get; } = process;
         public int Port { get; } = port;
-        public string Address => $"akka.tcp://ferry@127.0.0.1:{Port}";
+        /// <summary>Akka.NET names TLS addresses akka.ssl.tcp.</summary>
+        public string Address => $"akka{(tls ? ".ssl" : "")}.tcp://ferry@127.0.0.1:{Port}";
         public StringBuilder Log { get; } = new();
         public bool Exited => Process.HasExited;
     }
@@ -120,7 +124,30 @@ public sealed class FerryClusterHarness : IAsyncDisposable
     public Node StartWorker(int index) =>
         Start($"worker{index}", WorkerPorts[index], "worker", "--port", WorkerPorts[index].ToString(), "--seeds", Seeds);
 
-    private Node Start(string name, int port, params string[] args)
+    /// <summary>A worker whose environment differs from the cluster's by <paramref name="env"/> (an empty value removes a variable), with extra flags.</summary>
+    public Node StartWorker(int index, IReadOnlyDictionary<string, string> env, params string[] extraArgs) =>
+        StartWith($"worker{index}", WorkerPorts[index], env, ["worker", "--port", WorkerPorts[index].ToString(), "--seeds", Seeds, .. extraArgs]);
+
+    /// <summary>Sets (or, with null, removes) a variable every node started from now on gets.</summary>
+    public void SetEnvironment(string name, string? value)
+    {
+        if (value is null) _env.Remove(name);
+        else _env[name] = value;
+    }
+
+    /// <summary>Waits for a node to exit by itself and returns its exit code.</summary>
+    public static async Task<int> WaitForExitAsync(Node node, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try { await node.Process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { throw new TimeoutException($"{node.Name} did not exit in {timeout}:\n{node.Log}"); }
+        node.Process.WaitForExit(); // flushes the redirected output
+        return node.Process.ExitCode;
+    }
+
+    private Node Start(string name, int port, params string[] args) => StartWith(name, port, new Dictionary<string, string>(), args);
+
+    private Node StartWith(string name, int port, IReadOnlyDictionary<string, string> overrides, string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _root };
         psi.ArgumentList.Add(FerryCli.Dll);
@@ -128,9 +155,14 @@ public sealed class FerryClusterHarness : IAsyncDisposable
         psi.ArgumentList.Add("--home");
         psi.ArgumentList.Add(Path.Combine(_root, name));
         foreach (var (k, v) in _env) psi.Environment[k] = v;
+        foreach (var (k, v) in overrides)
+        {
+            if (v.Length == 0) psi.Environment.Remove(k);
+            else psi.Environment[k] = v;
+        }
         Directory.CreateDirectory(_root);
         var process = Process.Start(psi)!;
-        var node = new Node(name, process, port);
+        var node = new Node(name, process, port, tls: psi.Environment.TryGetValue("FERRY_TLS_CERT", out var cert) && !string.IsNullOrEmpty(cert));
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (node.Log) node.Log.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (node.Log) node.Log.AppendLine(e.Data); };
         process.BeginOutputReadLine();
@@ -198,6 +230,13 @@ public sealed class FerryClusterHarness : IAsyncDisposable
             await Task.Delay(500);
         }
         throw new TimeoutException($"pipeline run {pipelineRunId} did not finish in {timeout}\n{Logs()}");
+    }
+
+    /// <summary>The cluster members the coordinator's API reports Up and reachable.</summary>
+    public async Task<HashSet<string>> UpMembersAsync()
+    {
+        var cluster = await Api.GetClusterAsync(CancellationToken.None);
+        return cluster.Members.Where(m => m.Status == "up" && m.Reachable).Select(m => m.Address).ToHashSet();
     }
 
     public string Logs() => string.Join("\n", _nodes.Select(n => $"===== {n.Name} (port {n.Port}{(n.Exited ? $", exited {n.Process.ExitCode}" : "")})\n{Tail(n)}"));

@@ -1,0 +1,32 @@
+using Ferry.Shared.Processes;
+using Ferry.Shared.Stg;
+
+namespace Ferry.Tests.Cluster;
+
+/// <summary>Nodes killed and started again on the same address: the new incarnation replaces the old one.</summary>
+[Collection("cluster")]
+public class RestartTests
+{
+    [Fact]
+    public async Task A_worker_killed_and_restarted_on_the_same_port_again_and_again_replaces_itself_and_the_pipeline_completes()
+    {
+        await using var cluster = await FerryClusterHarness.CreateAsync("restartsame");
+        cluster.SetEnvironment("FERRY_CLUSTER_SECRET", "restart-secret");
+        var (coordinator, w0, w1) = await cluster.StartCoordinatorAndTwoWorkersAsync();
+
+        for (var i = 0; i < 4; i++)
+        {
+            await FerryClusterHarness.KillAsync(w1);
+            w1 = cluster.StartWorker(1);
+            await cluster.WaitForMembersAsync(coordinator, w0, w1);
+            // Give a false "unreachable" between the survivors and the new incarnation time to show.
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            await cluster.WaitForMembersAsync(coordinator, w0, w1);
+        }
+
+        var run = await cluster.RunAsync(["stg.*"], RunMode.Bulk, TimeSpan.FromMinutes(4));
+        Assert.True(run.State == PipelineRunState.Succeeded, $"{run.State}\n{cluster.Logs()}");
+        await cluster.WaitForMembersAsync(coordinator, w0, w1);
+        Assert.False(coordinator.Exited || w0.Exited || w1.Exited, cluster.Logs());
+    }
+}
