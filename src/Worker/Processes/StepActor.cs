@@ -52,7 +52,7 @@ public sealed class StepActor : ReceiveActor
         Receive<Status.Failure>(f =>
         {
             var cause = f.Cause is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerException! : f.Cause;
-            _entity.Tell(new StepAttemptFailed(_run.RunId, _run.Step, cause.Message, IsPermanent(cause)));
+            _entity.Tell(new StepAttemptFailed(_run.RunId, _run.Step, cause.Message, StepFailures.IsPermanent(cause)));
             Context.Stop(Self);
         });
     }
@@ -82,26 +82,6 @@ public sealed class StepActor : ReceiveActor
         return $"{c.Failed:N0} of {c.Total:N0} files failed ({c.Copied:N0} copied, {c.Skipped:N0} already there; " +
                $"ferry files failures --process {_processId}): {first}{more}";
     }
-
-    /// <summary>
-    /// A transform that the database refused for what it says (syntax, unknown column, constraint) or that
-    /// does not fit its target fails the same way on every attempt: no retry. Lost connections,
-    /// deadlocks, serialization failures and a database shutting down are worth retrying.
-    /// </summary>
-    public static bool IsPermanent(Exception cause) => cause switch
-    {
-        TransformFailedException { InnerException: PostgresException pg } => !IsTransient(pg.SqlState),
-        TransformFailedException => true,
-        TransformFileException => true,
-        _ => false,
-    };
-
-    private static bool IsTransient(string sqlState) =>
-        sqlState.StartsWith("08", StringComparison.Ordinal)     // connection exception
-        || sqlState.StartsWith("40", StringComparison.Ordinal)  // serialization failure, deadlock
-        || sqlState.StartsWith("53", StringComparison.Ordinal)  // insufficient resources
-        || sqlState.StartsWith("57", StringComparison.Ordinal)  // operator intervention (shutdown, cancel)
-        || sqlState.StartsWith("58", StringComparison.Ordinal); // system error (I/O)
 
     private Task<IProcessEvent> RunAsync(IProgress<StepProgress> progress, CancellationToken ct) => _run switch
     {

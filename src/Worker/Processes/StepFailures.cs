@@ -1,0 +1,63 @@
+using System.Net;
+using System.Net.Sockets;
+using Amazon.Runtime;
+using Ferry.Shared.Bl;
+using Ferry.Shared.Metadata;
+using Ferry.Shared.Storage;
+using Ferry.Worker.Bl;
+using Ferry.Worker.Stg;
+using Npgsql;
+
+namespace Ferry.Worker.Processes;
+
+/// <summary>
+/// Whether a failed step may heal by itself. Only what can heal is retried: a lost or refused connection,
+/// a server shutting down or out of resources, a serialization failure or deadlock, a timeout, a throttled
+/// or failing object store. What fails the same way on every attempt ends the run at once: a SQL error
+/// (syntax, missing table or column, constraint, type), wrong credentials or a missing database, an
+/// incompatible schema change, bad metadata, a corrupt or missing extract file, an object store that
+/// refuses the request. A failure Ferry does not know is retried: a bounded number of wasted attempts
+/// is cheaper than a run failed by a hiccup.
+/// </summary>
+public static class StepFailures
+{
+    public static bool IsPermanent(Exception failure) => Classify(failure) == Kind.Permanent;
+
+    private enum Kind { Transient, Permanent, Unknown }
+
+    private static Kind Classify(Exception e) => e switch
+    {
+        AggregateException { InnerExceptions.Count: 1 } a => Classify(a.InnerException!),
+        // Wrappers that only add words: the cause decides.
+        StepFailedException { InnerException: { } inner } => Classify(inner),
+        TransformFailedException { InnerException: { } inner } => Classify(inner) == Kind.Transient ? Kind.Transient : Kind.Permanent,
+        TransformFailedException or TransformFileException or MetadataException => Kind.Permanent,
+        LoadTableMissingException => Kind.Transient,
+        LoadFailedException { InnerException: { } inner } => Classify(inner) == Kind.Transient ? Kind.Transient : Kind.Permanent,
+        LoadFailedException => Kind.Permanent,
+        SchemaDriftException or SourceTableNotFoundException => Kind.Permanent,
+        ConnectionFailedException c => c.IsTransient ? Kind.Transient : Kind.Permanent,
+        PostgresException pg => IsTransientState(pg.SqlState) ? Kind.Transient : Kind.Permanent,
+        NpgsqlException { InnerException: PostgresException pg } => IsTransientState(pg.SqlState) ? Kind.Transient : Kind.Permanent,
+        NpgsqlException => Kind.Transient,       // I/O, timeout, a broken connection: Npgsql's own failures
+        ObjectNotFoundException or InvalidDataException => Kind.Permanent,
+        AmazonServiceException s => IsTransientStatus(s) ? Kind.Transient : Kind.Permanent,
+        AmazonClientException or HttpRequestException or SocketException or IOException or TimeoutException => Kind.Transient,
+        OperationCanceledException => Kind.Transient,
+        ArgumentException or InvalidOperationException or NotSupportedException or FormatException => Kind.Permanent,
+        _ => Kind.Unknown,
+    };
+
+    /// <summary>SQLSTATE classes that a later attempt may not meet again.</summary>
+    public static bool IsTransientState(string sqlState) =>
+        sqlState.StartsWith("08", StringComparison.Ordinal)     // connection exception
+        || sqlState.StartsWith("40", StringComparison.Ordinal)  // serialization failure, deadlock
+        || sqlState.StartsWith("53", StringComparison.Ordinal)  // insufficient resources (too many connections, disk full)
+        || sqlState.StartsWith("57", StringComparison.Ordinal)  // operator intervention (shutdown, cancel, starting up)
+        || sqlState.StartsWith("58", StringComparison.Ordinal)  // system error (I/O)
+        || sqlState == "55P03";                                 // lock not available
+
+    private static bool IsTransientStatus(AmazonServiceException s) =>
+        (int)s.StatusCode >= 500 || s.StatusCode == HttpStatusCode.TooManyRequests || s.StatusCode == HttpStatusCode.RequestTimeout
+        || s.ErrorCode is "SlowDown" or "RequestTimeout" or "Throttling" or "ThrottlingException";
+}
