@@ -291,7 +291,7 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
         Save(new ProcessSkippedInPipeline(prid, pid, skip.Reason, Now()), () =>
         {
             _skipping.Remove(skip.Process);
-            _log.Warning("{0}: {1} in pipeline {2} ({3})", pid, skip.Reason, _state.Find(prid)?.Name, prid);
+            _log.Warning("{0}: {1} (pipeline {2}, {3})", pid, skip.Reason, _state.Find(prid)?.Name, prid);
             Advance();
         });
     }
