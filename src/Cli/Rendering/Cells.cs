@@ -18,13 +18,14 @@ internal static class Cells
 
     public static Markup StateMarkup<T>(T state) where T : struct, Enum => new(StateText(state));
 
-    /// <summary>A run or process state as markup: green when it succeeded, red when it failed.</summary>
+    /// <summary>A run or process state as markup: green when it succeeded, red when it failed, orange when it was skipped (an upstream process failed).</summary>
     public static string StateText<T>(T state) where T : struct, Enum => Lower(state) switch
     {
         "succeeded" => "[green]succeeded[/]",
         "failed" => "[red]failed[/]",
         "running" => "[blue]running[/]",
         "cancelled" => "[yellow]cancelled[/]",
+        "skipped" => "[darkorange]skipped[/]",
         var other => Markup.Escape(other),
     };
 

@@ -26,8 +26,14 @@ public static class PipelineRunProgress
         return table;
     }
 
-    /// <summary>The line that reports a process's new state: <c>[stage 1/2] stg.qvp.users: succeeded (run r-1)</c>.</summary>
-    public static string Line(PipelineRunStatus run, PipelineProcess p) =>
-        $"  [stage {p.Stage + 1}/{run.Stages}] {p.ProcessId}: {Lower(p.State)}" +
-        (p.RunId is { } id ? $" (run {id})" : "") + (p.Error is { } error ? $": {OneLine(error)}" : "");
+    /// <summary>
+    /// The line that reports a process's new state: <c>[stage 1/2] stg.qvp.users: succeeded (run r-1)</c>;
+    /// a skip's reason says "skipped" itself: <c>[stage 3/3] bl.unipacc.reports: skipped: bl.unipacc.users failed</c>.
+    /// </summary>
+    public static string Line(PipelineRunStatus run, PipelineProcess p)
+    {
+        var head = $"  [stage {p.Stage + 1}/{run.Stages}] {p.ProcessId}: ";
+        if (p is { State: ProcessRunState.Skipped, Error: { } reason } && reason.StartsWith("skipped:", StringComparison.Ordinal)) return head + OneLine(reason);
+        return head + Lower(p.State) + (p.RunId is { } id ? $" (run {id})" : "") + (p.Error is { } error ? $": {OneLine(error)}" : "");
+    }
 }

@@ -46,9 +46,11 @@ public static class PipelineRunTable
         table.AddEmptyRow();
         var failed = run.Processes.Count(p => p.State == ProcessRunState.Failed);
         var succeeded = run.Processes.Count(p => p.State == ProcessRunState.Succeeded);
-        var notRun = run.Processes.Count - failed - succeeded;
+        var skipped = run.Processes.Count(p => p.State == ProcessRunState.Skipped);
+        var notRun = run.Processes.Count - failed - succeeded - skipped;
         table.AddRow(new Markup("[bold]total[/]"), Cell(""),
-            new Markup($"{succeeded} ok" + (failed > 0 ? $", [red]{failed} failed[/]" : "") + (notRun > 0 ? $", {notRun} not run" : "")),
+            new Markup($"{succeeded} ok" + (failed > 0 ? $", [red]{failed} failed[/]" : "") + (skipped > 0 ? $", [darkorange]{skipped} skipped[/]" : "")
+                + (notRun > 0 ? $", {notRun} not run" : "")),
             Cell(N(ins)), Cell(N(upd)), Cell(N(del)), Cell(N(same)), Cell(N(rows)), Cell(""), Cell(""), Cell(""));
         return table;
     }

@@ -9,6 +9,7 @@ public static class PipelineMessages
         ("ev-pipeline-run-started", typeof(PipelineRunStarted)),
         ("ev-process-run-started-in-pipeline", typeof(ProcessRunStartedInPipeline)),
         ("ev-process-finished-in-pipeline", typeof(ProcessFinishedInPipeline)),
+        ("ev-process-skipped-in-pipeline", typeof(ProcessSkippedInPipeline)),
         ("ev-pipeline-run-finished", typeof(PipelineRunFinished)),
         ("ev-scheduled-run-skipped", typeof(ScheduledRunSkipped)),
         ("snap-pipeline-runner", typeof(PipelineRunnerState)));

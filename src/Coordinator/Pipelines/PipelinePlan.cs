@@ -5,9 +5,12 @@ namespace Ferry.Coordinator.Pipelines;
 
 /// <summary>
 /// What a run will do: stages in sequence, the processes of a stage in parallel. <see cref="Pipeline"/>
-/// is set when the run names exactly one pipeline (its key_sweep then applies).
+/// is set when the run names exactly one pipeline (its key_sweep then applies). <see cref="Upstream"/> holds,
+/// for each BL process of the plan with BL parents in the plan, those parents in plan order: a process
+/// whose parent failed is skipped, since its rows would only fail on the parent's foreign keys.
 /// </summary>
-public sealed record PipelinePlan(string Name, IReadOnlyList<IReadOnlyList<string>> Stages, PipelineDefinition? Pipeline)
+public sealed record PipelinePlan(string Name, IReadOnlyList<IReadOnlyList<string>> Stages, PipelineDefinition? Pipeline,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> Upstream)
 {
     /// <summary>
     /// Resolves run targets in the order given: a pipeline name adds its steps (one stage each), a group
@@ -65,32 +68,58 @@ public sealed record PipelinePlan(string Name, IReadOnlyList<IReadOnlyList<strin
 
         var planned = new HashSet<string>(StringComparer.Ordinal);
         var plan = stages.Select(s => (IReadOnlyList<string>)s.Where(planned.Add).ToList()).Where(s => s.Count > 0).ToList();
+        IReadOnlyDictionary<string, IReadOnlyList<string>> upstream = new Dictionary<string, IReadOnlyList<string>>();
         if (plan.Any(g => g.Any(id => metadata.FindTransform(id) is not null)))
-            plan = InBlOrder(plan, BlLevels(metadata, foreignKeys ?? []));
+        {
+            var order = BlOrder(metadata, foreignKeys ?? []);
+            plan = InBlOrder(plan, Levels(order));
+            upstream = UpstreamOf(plan, order);
+        }
         var single = names.Count == 1 ? metadata.FindPipeline(names[0]) : null;
-        return new PipelinePlan(string.Join(" ", names), plan, single);
+        return new PipelinePlan(string.Join(" ", names), plan, single, upstream);
     }
 
     /// <summary>Whether the targets name any BL process (then its order needs the target's foreign keys).</summary>
     public bool HasTransforms(MigrationMetadata metadata) => Stages.Any(s => s.Any(id => metadata.FindTransform(id) is not null));
 
-    /// <summary>BL process id → its level in the transform plan (0 = no BL parent).</summary>
-    private static Dictionary<string, int> BlLevels(MigrationMetadata metadata,
-        IReadOnlyList<(QualifiedName Child, QualifiedName Parent, string Constraint)> foreignKeys)
+    private static TransformPlan BlOrder(MigrationMetadata metadata, IReadOnlyList<(QualifiedName Child, QualifiedName Parent, string Constraint)> foreignKeys)
     {
-        TransformPlan order;
         try
         {
-            order = TransformPlan.Build(metadata.Transforms, foreignKeys);
+            return TransformPlan.Build(metadata.Transforms, foreignKeys);
         }
         catch (TransformFileException e)
         {
             throw new ArgumentException($"the business layer cannot be ordered: {e.Message}", e);
         }
+    }
+
+    /// <summary>BL process id → its level in the transform plan (0 = no BL parent).</summary>
+    private static Dictionary<string, int> Levels(TransformPlan order)
+    {
         var levels = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < order.Levels.Count; i++)
             foreach (var t in order.Levels[i]) levels[t.ProcessId] = i;
         return levels;
+    }
+
+    /// <summary>
+    /// Each planned BL process → its planned BL parents (declared depends and foreign keys), in plan order.
+    /// A parent left out of the plan is not run, so its rows stay as they were: it never causes a skip.
+    /// </summary>
+    private static Dictionary<string, IReadOnlyList<string>> UpstreamOf(List<IReadOnlyList<string>> plan, TransformPlan order)
+    {
+        var position = plan.SelectMany(s => s).Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i, StringComparer.Ordinal);
+        var processOf = order.Levels.SelectMany(l => l).ToDictionary(t => t.Target, t => t.ProcessId);
+        var upstream = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var child in order.Dependencies.GroupBy(d => processOf[d.Table]))
+        {
+            if (!position.ContainsKey(child.Key)) continue;
+            var parents = child.Select(d => processOf[d.DependsOn]).Distinct()
+                .Where(position.ContainsKey).OrderBy(p => position[p]).ToList();
+            if (parents.Count > 0) upstream[child.Key] = parents;
+        }
+        return upstream;
     }
 
     /// <summary>Each stage's non-BL processes first, then its BL processes one level after another.</summary>

@@ -23,7 +23,9 @@ namespace Ferry.Coordinator.Pipelines;
 /// <item>RunTargets says the mode; a pipeline's own mode and key_sweep apply to its scheduled runs
 /// (key_sweep also when the request leaves it unset) (<see cref="RunAdmission"/>).</item>
 /// <item>A failed process does not stop the others of its stage, and later stages still run, so the
-/// rest of the data moves; the pipeline then ends Failed, naming the processes that failed.</item>
+/// rest of the data moves; the pipeline then ends Failed, naming the processes that failed. Only the BL
+/// processes downstream of a failed BL process are skipped (they would fail on its foreign keys); they
+/// run again in the next run.</item>
 /// <item>A pipeline is never running twice at once: a second request is rejected with the active run's
 /// id, and a scheduled start that finds it running is skipped.</item>
 /// <item>Completion comes from the entities (<see cref="ProcessRunFinished"/>) and, because a message can
@@ -69,6 +71,8 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
     private readonly HashSet<ProcessInRun> _polling = new();
     /// <summary>Runs whose end is being persisted: not finished twice.</summary>
     private readonly HashSet<string> _finishing = new(StringComparer.Ordinal);
+    /// <summary>Processes whose skip is being persisted: not skipped twice.</summary>
+    private readonly HashSet<ProcessInRun> _skipping = new();
 
     private sealed record Tick
     {
@@ -205,7 +209,7 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
     {
         var (plan, now) = (start.Plan, Now());
         var id = $"pl-{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant()}";
-        Save(new PipelineRunStarted(id, plan.Name, start.Mode, start.KeySweep, plan.Stages, start.RequestedBy, now, start.ScheduledFor), () =>
+        Save(new PipelineRunStarted(id, plan.Name, start.Mode, start.KeySweep, plan.Stages, start.RequestedBy, now, start.ScheduledFor, plan.Upstream), () =>
         {
             _log.Info("pipeline {0} ({1}): started by {2}, {3} stage(s), {4} process(es), {5}", plan.Name, id, start.RequestedBy, plan.Stages.Count,
                 plan.Stages.Sum(s => s.Count), start.Mode.ToString().ToLowerInvariant());
@@ -216,12 +220,17 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
 
     // ---- Moving runs forward ---------------------------------------------------------------------
 
-    /// <summary>Starts what may start now and finishes runs whose every process finished; called after anything that can free a slot or end a stage.</summary>
+    /// <summary>
+    /// Starts what may start now, skips what may not run, and finishes runs whose every process finished;
+    /// called after anything that can free a slot or end a stage.
+    /// </summary>
     private void Advance()
     {
         var plan = _slots.Next(_state, _phases);
         foreach (var id in plan.Complete)
             if (_finishing.Add(id)) Finish(_state.Find(id)!);
+        foreach (var skip in plan.Skip)
+            if (_skipping.Add(skip.Process)) Skip(skip);
         foreach (var process in plan.Start)
         {
             var run = _state.Find(process.PipelineRunId)!;
@@ -272,6 +281,17 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
         {
             if (succeeded) _log.Info("{0}: finished in pipeline {1} ({2})", pid, run.Name, run.PipelineRunId);
             else _log.Warning("{0}: failed in pipeline {1} ({2}): {3}", pid, run.Name, run.PipelineRunId, error);
+            Advance();
+        });
+    }
+
+    private void Skip(ProcessSkip skip)
+    {
+        var (prid, pid) = skip.Process;
+        Save(new ProcessSkippedInPipeline(prid, pid, skip.Reason, Now()), () =>
+        {
+            _skipping.Remove(skip.Process);
+            _log.Warning("{0}: {1} (pipeline {2}, {3})", pid, skip.Reason, _state.Find(prid)?.Name, prid);
             Advance();
         });
     }

@@ -7,8 +7,9 @@ using Ferry.Shared.Stg;
 namespace Ferry.Coordinator.Pipelines;
 
 /// <summary>
-/// One pipeline run: its plan (stages in sequence) and where each of its processes stands. Snapshots
-/// written before stages were named so call them "groups"; the name stays.
+/// One pipeline run: its plan (stages in sequence, and each BL process's BL parents in <see cref="Upstream"/>)
+/// and where each of its processes stands. Snapshots written before stages were named so call them
+/// "groups"; the name stays. Snapshots written before processes were skipped have no upstream (null).
 /// </summary>
 public sealed record PipelineRun(
     string PipelineRunId,
@@ -22,7 +23,8 @@ public sealed record PipelineRun(
     PipelineRunState State,
     DateTimeOffset? FinishedAt,
     string? Reason,
-    ImmutableDictionary<string, PipelineProcess> Processes)
+    ImmutableDictionary<string, PipelineProcess> Processes,
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? Upstream = null)
 {
     [JsonIgnore] public bool IsActive => State == PipelineRunState.Running;
 
@@ -42,17 +44,46 @@ public sealed record PipelineRun(
         return i < Stages.Count ? Stages[i].Where(p => Processes[p].State == ProcessRunState.Pending) : [];
     }
 
-    public static bool IsFinished(ProcessRunState state) => state is ProcessRunState.Succeeded or ProcessRunState.Failed;
+    public static bool IsFinished(ProcessRunState state) => state is ProcessRunState.Succeeded or ProcessRunState.Failed or ProcessRunState.Skipped;
+
+    /// <summary>
+    /// Why this process is not to run: the first upstream process (in plan order, through skipped ones) that
+    /// failed, e.g. <c>skipped: bl.unipacc.users failed</c>; null while none failed.
+    /// </summary>
+    public string? SkipReason(string processId)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        string? FailedAbove(string pid)
+        {
+            foreach (var parent in Upstream?.GetValueOrDefault(pid) ?? [])
+            {
+                if (!seen.Add(parent) || !Processes.TryGetValue(parent, out var p)) continue;
+                if (p.State == ProcessRunState.Failed) return parent;
+                if (p.State == ProcessRunState.Skipped && FailedAbove(parent) is { } above) return above;
+            }
+            return null;
+        }
+        if (FailedAbove(processId) is { } failed) return $"skipped: {failed} failed";
+        // Only a failure causes a skip; a skipped parent whose cause is gone from the plan is still named.
+        var skipped = (Upstream?.GetValueOrDefault(processId) ?? []).FirstOrDefault(p => Processes.TryGetValue(p, out var x) && x.State == ProcessRunState.Skipped);
+        return skipped is null ? null : $"skipped: {skipped} was skipped";
+    }
 
     public bool IsPending(string processId) => Processes.TryGetValue(processId, out var p) && p.State == ProcessRunState.Pending;
 
-    /// <summary>How the run ends once every process finished: Failed, naming the processes that failed, if any did.</summary>
+    /// <summary>
+    /// How the run ends once every process finished: Failed, naming the processes that failed and counting
+    /// those skipped, if any were; else Succeeded.
+    /// </summary>
     public (PipelineRunState State, string? Reason) Outcome()
     {
         var failed = InPlanOrder().Where(p => p.State == ProcessRunState.Failed).Select(p => p.ProcessId).ToList();
-        return failed.Count == 0
-            ? (PipelineRunState.Succeeded, null)
-            : (PipelineRunState.Failed, $"{failed.Count} of {Processes.Count} processes failed: {string.Join(", ", failed.Take(10))}{(failed.Count > 10 ? ", …" : "")}");
+        var skipped = Processes.Values.Count(p => p.State == ProcessRunState.Skipped);
+        if (failed.Count == 0 && skipped == 0) return (PipelineRunState.Succeeded, null);
+        var because = "skipped because an upstream process failed";
+        if (failed.Count == 0) return (PipelineRunState.Failed, $"{skipped} of {Processes.Count} processes {because}");
+        var reason = $"{failed.Count} of {Processes.Count} processes failed: {string.Join(", ", failed.Take(10))}{(failed.Count > 10 ? ", …" : "")}";
+        return (PipelineRunState.Failed, skipped == 0 ? reason : $"{reason}; {skipped} {because}");
     }
 
     public IEnumerable<PipelineProcess> InPlanOrder() => Stages.SelectMany(s => s.Select(p => Processes[p]));
@@ -104,6 +135,7 @@ public sealed record PipelineRunnerState(ImmutableList<PipelineRun> Runs, Immuta
             Result = f.Run,
             Error = f.Error,
         })),
+        ProcessSkippedInPipeline k => Update(k.PipelineRunId, r => WithProcess(r, k.ProcessId, x => x with { State = ProcessRunState.Skipped, Error = k.Reason })),
         PipelineRunFinished f => Update(f.PipelineRunId, r => r with { State = f.State, FinishedAt = f.At, Reason = f.Reason }),
         ScheduledRunSkipped k => this with { LastScheduled = LastScheduled.SetItem(k.Pipeline, k.Occurrence) },
         // A journal holding an event this version cannot replay must stop recovery, not lose runs quietly.
@@ -115,7 +147,7 @@ public sealed record PipelineRunnerState(ImmutableList<PipelineRun> Runs, Immuta
         var processes = s.Stages.SelectMany((stage, i) => stage.Select(p => new PipelineProcess(p, i, ProcessRunState.Pending, null, null, null)))
             .ToImmutableDictionary(p => p.ProcessId);
         var run = new PipelineRun(s.PipelineRunId, s.Name, s.Mode, s.KeySweep, s.Stages, s.RequestedBy, s.At, s.ScheduledFor,
-            PipelineRunState.Running, null, null, processes);
+            PipelineRunState.Running, null, null, processes, s.Upstream);
         var runs = Runs.Add(run);
         while (runs.Count > KeptRuns && runs.FindIndex(r => !r.IsActive) is var oldest and >= 0)
             runs = runs.RemoveAt(oldest);

@@ -3,8 +3,14 @@ using Ferry.Shared.Processes;
 
 namespace Ferry.Coordinator.Pipelines;
 
-/// <summary>What the runner does next: start these processes, and finish these runs (every process finished).</summary>
-public sealed record SlotPlan(IReadOnlyList<ProcessInRun> Start, IReadOnlyList<string> Complete);
+/// <summary>
+/// What the runner does next: start these processes, finish these runs (every process finished), and skip
+/// these processes (an upstream process failed).
+/// </summary>
+public sealed record SlotPlan(IReadOnlyList<ProcessInRun> Start, IReadOnlyList<string> Complete, IReadOnlyList<ProcessSkip> Skip);
+
+/// <summary>A pending process that will not run in its pipeline run, and why (<c>skipped: bl.unipacc.users failed</c>).</summary>
+public sealed record ProcessSkip(ProcessInRun Process, string Reason);
 
 /// <summary>
 /// Decides which pending processes of which active pipeline runs may start now, oldest run first: only
@@ -12,7 +18,9 @@ public sealed record SlotPlan(IReadOnlyList<ProcessInRun> Start, IReadOnlyList<s
 /// for one run at a time, and per source at most <see cref="PgConnection.MaxConcurrentExtracts"/> at once
 /// over every run. A slot is held by a process running in an active run, one being started, and one
 /// busy with a run the runner did not start. A process whose table has no source, or whose source has
-/// no limit, is not limited.
+/// no limit, is not limited. A pending process of the current stage whose upstream BL process failed or
+/// was skipped in its run is skipped instead (as Airflow's upstream_failed): it would only fail on the
+/// parent's foreign keys. Only BL parents count (<see cref="PipelineRun.Upstream"/>); a failed STG process skips nothing.
 /// </summary>
 public sealed class SlotPlanner(IReadOnlyDictionary<string, string> sourceOf, IReadOnlyDictionary<string, int> limits)
 {
@@ -27,6 +35,7 @@ public sealed class SlotPlanner(IReadOnlyDictionary<string, string> sourceOf, IR
         var startedHere = new HashSet<string>(StringComparer.Ordinal);
         var start = new List<ProcessInRun>();
         var complete = new List<string>();
+        var skip = new List<ProcessSkip>();
         foreach (var run in state.Active)
         {
             if (run.CurrentStage() >= run.Stages.Count)
@@ -38,6 +47,11 @@ public sealed class SlotPlanner(IReadOnlyDictionary<string, string> sourceOf, IR
             {
                 var process = new ProcessInRun(run.PipelineRunId, pid);
                 if (phases[process] is not null) continue;
+                if (run.SkipReason(pid) is { } reason)
+                {
+                    skip.Add(new ProcessSkip(process, reason));
+                    continue;
+                }
                 // Started for an older run in this plan, or running or starting for another: it would only be rejected.
                 if (startedHere.Contains(pid) || RunningElsewhere(state, phases, process)) continue;
                 if (sourceOf.TryGetValue(pid, out var source) && limits.TryGetValue(source, out var limit))
@@ -50,7 +64,7 @@ public sealed class SlotPlanner(IReadOnlyDictionary<string, string> sourceOf, IR
                 start.Add(process);
             }
         }
-        return new SlotPlan(start, complete);
+        return new SlotPlan(start, complete, skip);
     }
 
     /// <summary>Per source, the processes that hold one of its slots; a process counts once.</summary>

@@ -29,7 +29,8 @@ public sealed record CancelPipelineRun(string PipelineRunId) : IFerryMessage;
 
 public enum PipelineRunState { Running, Succeeded, Failed, Cancelled }
 
-public enum ProcessRunState { Pending, Running, Succeeded, Failed }
+/// <summary>Skipped: not run in this pipeline run because a BL process upstream of it failed (or was skipped); it counts as finished.</summary>
+public enum ProcessRunState { Pending, Running, Succeeded, Failed, Skipped }
 
 /// <summary>One process within a pipeline run; <see cref="Stage"/> is the 0-based stage of the plan it runs in.</summary>
 public sealed record PipelineProcess(string ProcessId, int Stage, ProcessRunState State, string? RunId, RunSummary? Result, string? Error)

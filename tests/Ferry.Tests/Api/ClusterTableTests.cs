@@ -55,6 +55,23 @@ public sealed class ClusterTableTests
     }
 
     [Fact]
+    public void A_pipeline_run_with_a_skipped_process_shows_it_skipped_with_its_reason_and_counts_it()
+    {
+        var run = Run(PipelineRunState.Failed, At.AddMinutes(2), 2,
+            new PipelineProcess("bl.unipacc.users", 0, ProcessRunState.Failed, "r-1", null, "bl.unipacc.users: transform failed: boom"),
+            new PipelineProcess("bl.unipacc.organisations", 0, ProcessRunState.Succeeded, "r-2", Summary("r-2", 0, new(3, 0, 0, 0), TimeSpan.FromSeconds(2)), null),
+            new PipelineProcess("bl.unipacc.reports", 1, ProcessRunState.Skipped, null, null, "skipped: bl.unipacc.users failed"));
+
+        // Rendering also proves the markup of the skipped state and its count parses.
+        var text = Render(PipelineRunTable.Build(run));
+
+        Assert.Matches(@"bl\.unipacc\.reports\s*│\s*2\s*│\s*skipped\s*│.*skipped: bl\.unipacc\.users failed", text);
+        Assert.Contains("1 ok, 1 failed, 1 skipped", text);
+        Assert.DoesNotContain("not run", text);
+        Assert.Equal("  [stage 2/2] bl.unipacc.reports: skipped: bl.unipacc.users failed", PipelineRunProgress.Line(run, run.Processes[2]));
+    }
+
+    [Fact]
     public void The_live_table_names_the_current_stage_and_each_process_state()
     {
         var run = Run(PipelineRunState.Running, null, 1,

@@ -69,9 +69,6 @@ public class PipelinePlanTests
         ],
     };
 
-    private static TransformFile Transform(string table, string depends = "") =>
-        TransformFile.Parse($"/x/{table}.sql", $"-- target: unipacc.{table}\n-- key: id\n-- depends: {depends}\nSELECT 1 AS id\n");
-
     private static readonly (QualifiedName, QualifiedName, string)[] ForeignKeys =
     [
         (new QualifiedName("unipacc", "requests"), new QualifiedName("unipacc", "users"), "requests_requested_by_fkey"),
@@ -91,6 +88,29 @@ public class PipelinePlanTests
             ["bl.unipacc.reports"],            // foreign key to requests
         ], plan.Stages);
         Assert.True(plan.HasTransforms(WithBl));
+    }
+
+    [Fact]
+    public void The_plan_names_each_BL_process_s_BL_parents_by_depends_and_foreign_keys_and_no_STG_process()
+    {
+        var plan = PipelinePlan.Resolve(WithBl, ["stg.qvp.*", "bl.*"], ForeignKeys);
+
+        Assert.Equal(new Dictionary<string, IReadOnlyList<string>>
+        {
+            ["bl.unipacc.users"] = ["bl.unipacc.organisations"],
+            ["bl.unipacc.requests"] = ["bl.unipacc.users"],
+            ["bl.unipacc.reports"] = ["bl.unipacc.requests"],
+        }, plan.Upstream);
+    }
+
+    [Fact]
+    public void A_BL_parent_left_out_of_the_plan_is_no_upstream_process_and_a_plan_without_BL_has_none()
+    {
+        var bl = PipelinePlan.Resolve(WithBl, ["bl.unipacc.reports", "bl.unipacc.users"], ForeignKeys);
+        var stg = PipelinePlan.Resolve(WithBl, ["stg.qvp.*"], ForeignKeys);
+
+        Assert.Empty(bl.Upstream);   // reports' parent requests is not run: its rows stay as they were
+        Assert.Empty(stg.Upstream);
     }
 
     [Fact]

@@ -67,6 +67,21 @@ public class PipelineRunnerStateTests
     }
 
     [Fact]
+    public void A_skipped_process_keeps_its_reason_counts_as_finished_and_the_run_ends_failed_counting_it()
+    {
+        var state = Empty.StartedWith("pl-1", new Dictionary<string, IReadOnlyList<string>> { ["bl.u.b"] = ["bl.u.a"] }, ["bl.u.a", "bl.u.c"], ["bl.u.b"])
+            .Finished("pl-1", "bl.u.a", succeeded: false).Finished("pl-1", "bl.u.c")
+            .Apply(new ProcessSkippedInPipeline("pl-1", "bl.u.b", "skipped: bl.u.a failed", At));
+
+        var run = state.Find("pl-1")!;
+        Assert.Equal((ProcessRunState.Skipped, "skipped: bl.u.a failed"), (run.Processes["bl.u.b"].State, run.Processes["bl.u.b"].Error));
+        Assert.Equal(2, run.CurrentStage());
+        Assert.Empty(run.PendingNow());
+        Assert.Equal((PipelineRunState.Failed, "1 of 3 processes failed: bl.u.a; 1 skipped because an upstream process failed"), run.Outcome());
+        Assert.Equal(["bl.u.a"], run.Upstream!["bl.u.b"]);
+    }
+
+    [Fact]
     public void A_finished_run_is_no_longer_active_and_keeps_its_end()
     {
         var state = Empty.Started("pl-1", ["stg.a.t1"]).Finished("pl-1", "stg.a.t1")

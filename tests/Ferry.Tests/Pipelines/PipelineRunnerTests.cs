@@ -182,6 +182,31 @@ public class PipelineRunnerTests(ITestOutputHelper output) : TestKit(Config, out
     }
 
     [Fact]
+    public async Task A_failed_BL_parent_s_child_is_never_started_and_ends_skipped_and_the_pipeline_ends_failed()
+    {
+        var metadata = Create(new Dictionary<string, int> { ["a"] = 1 }, Ids("a", 1)) with
+        {
+            Transforms = [Transform("users"), Transform("reports", "users"), Transform("organisations")],
+        };
+        var region = Region(p => p == "bl.unipacc.users" ? new FakeBehaviour(TimeSpan.FromMilliseconds(50), Fails: true) : Takes(Short));
+        var runner = Runner(metadata, region);
+
+        var accepted = await RunAsync(runner, "bl.*");
+        var status = await FinishedAsync(runner, accepted.PipelineRunId);
+        var log = await LogAsync(region);
+
+        Assert.Equal([["bl.unipacc.users", "bl.unipacc.organisations"], ["bl.unipacc.reports"]], accepted.Plan);
+        Assert.Equal(PipelineRunState.Failed, status.State);
+        var byId = status.Processes.ToDictionary(p => p.ProcessId);
+        Assert.Equal(ProcessRunState.Failed, byId["bl.unipacc.users"].State);
+        Assert.Equal(ProcessRunState.Succeeded, byId["bl.unipacc.organisations"].State);
+        Assert.Equal((ProcessRunState.Skipped, "skipped: bl.unipacc.users failed"), (byId["bl.unipacc.reports"].State, byId["bl.unipacc.reports"].Error));
+        Assert.Null(byId["bl.unipacc.reports"].RunId);
+        Assert.DoesNotContain(log.Starts, s => s.ProcessId == "bl.unipacc.reports");
+        Assert.Equal(2, log.Starts.Count);
+    }
+
+    [Fact]
     public async Task A_runner_stopped_mid_pipeline_recovers_and_completes_it_without_starting_any_process_twice()
     {
         var first = Ids("a", 5);

@@ -23,6 +23,10 @@ public class PipelineSerializationTests : TestKit
         new ProcessFinishedInPipeline("pl-1", "stg.svp.users", false, null, "stg.svp.users: not started: no such process in the metadata", At),
         new PipelineRunFinished("pl-1", PipelineRunState.Failed, "1 of 3 processes failed: stg.svp.users", At),
         new ScheduledRunSkipped("nightly", At, "pl-1", At),
+        new PipelineRunStarted("pl-3", "bl.*", RunMode.Incremental, null, [["bl.unipacc.users"], ["bl.unipacc.reports"]], "api", At, null,
+            new Dictionary<string, IReadOnlyList<string>> { ["bl.unipacc.reports"] = ["bl.unipacc.users"] }),
+        new ProcessFinishedInPipeline("pl-3", "bl.unipacc.users", false, null, "bl.unipacc.users: transform failed: boom", At),
+        new ProcessSkippedInPipeline("pl-3", "bl.unipacc.reports", "skipped: bl.unipacc.users failed", At),
     ];
 
     public static TheoryData<IFerryMessage> Persisted()
@@ -66,6 +70,11 @@ public class PipelineSerializationTests : TestKit
         Assert.True(back.Find("pl-2")!.IsActive);
         Assert.Equal(At, back.LastScheduled["nightly"]);
         Assert.IsType<ImmutableDictionary<string, PipelineProcess>>(run.Processes);
+        var skipping = back.Find("pl-3")!;
+        Assert.Equal(["bl.unipacc.users"], skipping.Upstream!["bl.unipacc.reports"]);
+        Assert.Equal((ProcessRunState.Skipped, "skipped: bl.unipacc.users failed"),
+            (skipping.Processes["bl.unipacc.reports"].State, skipping.Processes["bl.unipacc.reports"].Error));
+        Assert.Equal(2, skipping.CurrentStage());
     }
 
     [Fact]
@@ -114,5 +123,33 @@ public class PipelineSerializationTests : TestKit
         Assert.Contains("\"groups\":", written);
         Assert.Contains("\"stage\":1", written);
         Assert.DoesNotContain("\"group\":", written);
+    }
+
+    [Fact]
+    public void Events_and_snapshots_written_before_processes_were_skipped_still_read_and_skip_nothing()
+    {
+        var serializer = new FerrySerializer((ExtendedActorSystem)Sys, ProcessMessages.Types.Union(PipelineMessages.Types));
+        // As the version before upstream processes were recorded wrote them: no "upstream".
+        const string oldEvent = """
+            {"pipelineRunId":"pl-1","name":"bl.*","mode":"Incremental","keySweep":null,"groups":[["bl.unipacc.users"],["bl.unipacc.reports"]],
+             "requestedBy":"api","at":"2025-03-01T02:00:00+00:00","scheduledFor":null}
+            """;
+        const string oldSnapshot = """
+            {"runs":[{"pipelineRunId":"pl-1","name":"bl.*","mode":"Incremental","keySweep":null,"groups":[["bl.unipacc.users"],["bl.unipacc.reports"]],
+              "requestedBy":"api","startedAt":"2025-03-01T02:00:00+00:00","scheduledFor":null,"state":"Running","finishedAt":null,"reason":null,
+              "processes":{"bl.unipacc.users":{"processId":"bl.unipacc.users","stage":0,"state":"Failed","runId":"r-1","result":null,"error":"boom"},
+                           "bl.unipacc.reports":{"processId":"bl.unipacc.reports","stage":1,"state":"Pending","runId":null,"result":null,"error":null}}}],
+             "lastScheduled":{}}
+            """;
+
+        var started = (PipelineRunStarted)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(oldEvent), "ev-pipeline-run-started");
+        var state = (PipelineRunnerState)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(oldSnapshot), "snap-pipeline-runner");
+        var replayed = PipelineRunnerState.Empty.Apply(started).Apply(new ProcessFinishedInPipeline("pl-1", "bl.unipacc.users", false, null, "boom", At));
+
+        Assert.Null(started.Upstream);
+        Assert.Null(state.Find("pl-1")!.Upstream);
+        Assert.Null(state.Find("pl-1")!.SkipReason("bl.unipacc.reports"));
+        Assert.Null(replayed.Find("pl-1")!.SkipReason("bl.unipacc.reports"));
+        Assert.Equal(["bl.unipacc.reports"], state.Find("pl-1")!.PendingNow());
     }
 }

@@ -12,6 +12,14 @@ public static class RunnerStates
     public static PipelineRunnerState Started(this PipelineRunnerState state, string pipelineRunId, params IReadOnlyList<string>[] stages) =>
         state.Apply(new PipelineRunStarted(pipelineRunId, pipelineRunId, RunMode.Incremental, null, stages, "test", At));
 
+    /// <summary>A run whose BL processes have these upstream processes (child → parents in plan order).</summary>
+    public static PipelineRunnerState StartedWith(this PipelineRunnerState state, string pipelineRunId,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> upstream, params IReadOnlyList<string>[] stages) =>
+        state.Apply(new PipelineRunStarted(pipelineRunId, pipelineRunId, RunMode.Incremental, null, stages, "test", At, null, upstream));
+
+    public static PipelineRunnerState Skipped(this PipelineRunnerState state, string pipelineRunId, string processId, string reason) =>
+        state.Apply(new ProcessSkippedInPipeline(pipelineRunId, processId, reason, At));
+
     public static PipelineRunnerState Running(this PipelineRunnerState state, string pipelineRunId, string processId) =>
         state.Apply(new ProcessRunStartedInPipeline(pipelineRunId, processId, $"r-{processId}", At));
 

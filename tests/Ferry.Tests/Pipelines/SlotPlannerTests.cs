@@ -121,4 +121,89 @@ public class SlotPlannerTests
         Assert.Equal([P("pl-2", "stg.a.t3")], plan.Start);
         Assert.Empty(plan.Complete);
     }
+
+    /// <summary>STG, then users (parent of requests), requests and a sibling without that parent, then reports (child of requests).</summary>
+    private static PipelineRunnerState BlRun(string pipelineRunId, PipelineRunnerState? before = null) =>
+        (before ?? Empty).StartedWith(pipelineRunId,
+            new Dictionary<string, IReadOnlyList<string>>
+            {
+                ["bl.unipacc.requests"] = ["bl.unipacc.users"],
+                ["bl.unipacc.reports"] = ["bl.unipacc.requests"],
+            },
+            ["stg.a.t1"], ["bl.unipacc.users", "bl.unipacc.organisations"], ["bl.unipacc.requests", "bl.unipacc.other"], ["bl.unipacc.reports"]);
+
+    [Fact]
+    public void A_failed_BL_parent_skips_its_child_and_then_its_grandchild_naming_the_parent()
+    {
+        var planner = Planner(a: 4);
+        var failed = BlRun("pl-1").Finished("pl-1", "stg.a.t1").Finished("pl-1", "bl.unipacc.users", succeeded: false).Finished("pl-1", "bl.unipacc.organisations");
+
+        var child = planner.Next(failed, None);
+        var grandchild = planner.Next(failed.Skipped("pl-1", "bl.unipacc.requests", "skipped: bl.unipacc.users failed").Finished("pl-1", "bl.unipacc.other"), None);
+
+        Assert.Equal([new ProcessSkip(P("pl-1", "bl.unipacc.requests"), "skipped: bl.unipacc.users failed")], child.Skip);
+        Assert.Equal([new ProcessSkip(P("pl-1", "bl.unipacc.reports"), "skipped: bl.unipacc.users failed")], grandchild.Skip);
+        Assert.Empty(grandchild.Start);
+    }
+
+    [Fact]
+    public void A_sibling_without_the_failed_parent_still_runs()
+    {
+        var failed = BlRun("pl-1").Finished("pl-1", "stg.a.t1").Finished("pl-1", "bl.unipacc.users", succeeded: false).Finished("pl-1", "bl.unipacc.organisations");
+
+        var plan = Planner(a: 4).Next(failed, None);
+
+        Assert.Equal([P("pl-1", "bl.unipacc.other")], plan.Start);
+        Assert.Empty(plan.Complete);
+    }
+
+    [Fact]
+    public void A_run_whose_remaining_processes_were_skipped_is_complete()
+    {
+        var state = BlRun("pl-1").Finished("pl-1", "stg.a.t1").Finished("pl-1", "bl.unipacc.users", succeeded: false).Finished("pl-1", "bl.unipacc.organisations")
+            .Skipped("pl-1", "bl.unipacc.requests", "skipped: bl.unipacc.users failed").Finished("pl-1", "bl.unipacc.other")
+            .Skipped("pl-1", "bl.unipacc.reports", "skipped: bl.unipacc.users failed");
+
+        var plan = Planner(a: 4).Next(state, None);
+
+        Assert.Equal(["pl-1"], plan.Complete);
+        Assert.Empty(plan.Skip);
+    }
+
+    [Fact]
+    public void A_failed_STG_process_skips_no_BL_process()
+    {
+        var state = BlRun("pl-1").Finished("pl-1", "stg.a.t1", succeeded: false);
+
+        var plan = Planner(a: 4).Next(state, None);
+
+        Assert.Empty(plan.Skip);
+        Assert.Equal([P("pl-1", "bl.unipacc.users"), P("pl-1", "bl.unipacc.organisations")], plan.Start);
+    }
+
+    [Fact]
+    public void A_process_skipped_in_one_run_runs_normally_in_the_next()
+    {
+        var first = BlRun("pl-1").Finished("pl-1", "stg.a.t1").Finished("pl-1", "bl.unipacc.users", succeeded: false).Finished("pl-1", "bl.unipacc.organisations")
+            .Skipped("pl-1", "bl.unipacc.requests", "skipped: bl.unipacc.users failed").Finished("pl-1", "bl.unipacc.other")
+            .Skipped("pl-1", "bl.unipacc.reports", "skipped: bl.unipacc.users failed")
+            .Apply(new PipelineRunFinished("pl-1", Ferry.Shared.Processes.PipelineRunState.Failed, "1 of 6 processes failed", RunnerStates.At));
+        var second = BlRun("pl-2", first).Finished("pl-2", "stg.a.t1").Finished("pl-2", "bl.unipacc.users").Finished("pl-2", "bl.unipacc.organisations");
+
+        var plan = Planner(a: 4).Next(second, None);
+
+        Assert.Empty(plan.Skip);
+        Assert.Equal([P("pl-2", "bl.unipacc.requests"), P("pl-2", "bl.unipacc.other")], plan.Start);
+    }
+
+    [Fact]
+    public void A_process_with_a_start_under_way_is_not_skipped_until_it_is_known_not_to_run()
+    {
+        // After a restart the runner cannot know whether a StartRun reached it: its status is checked first.
+        var failed = BlRun("pl-1").Finished("pl-1", "stg.a.t1").Finished("pl-1", "bl.unipacc.users", succeeded: false).Finished("pl-1", "bl.unipacc.organisations");
+
+        var plan = Planner(a: 4).Next(failed, None.Phase("pl-1", "bl.unipacc.requests", StartPhase.Unchecked));
+
+        Assert.Empty(plan.Skip);
+    }
 }

@@ -1,3 +1,4 @@
+using Ferry.Shared.Bl;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Stg;
 
@@ -21,6 +22,10 @@ public static class TestMigration
     /// <summary>A pipeline whose steps are one group each, named &lt;pipeline&gt;-1, &lt;pipeline&gt;-2 …</summary>
     public static PipelineDefinition Pipeline(string name, string? schedule, params IReadOnlyList<string>[] steps) =>
         new(name, steps.Select((ids, i) => new PipelineStep([new ProcessGroup($"{name}-{i + 1}", ids, ids)])).ToList(), schedule);
+
+    /// <summary>A BL transform of unipacc.&lt;table&gt; (process bl.unipacc.&lt;table&gt;) that declares these depends (comma-separated).</summary>
+    public static TransformFile Transform(string table, string depends = "") =>
+        TransformFile.Parse($"/x/{table}.sql", $"-- target: unipacc.{table}\n-- key: id\n-- depends: {depends}\nSELECT 1 AS id\n");
 
     public static IReadOnlyList<string> Ids(string source, int count, string prefix = "t") =>
         Enumerable.Range(1, count).Select(i => $"stg.{source}.{prefix}{i}").ToList();
