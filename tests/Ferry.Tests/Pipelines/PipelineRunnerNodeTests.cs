@@ -7,6 +7,7 @@ using Ferry.Shared.Postgres;
 using Ferry.Shared.History;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
+using Ferry.Tests.Infrastructure;
 using Ferry.Tests.Stg;
 using Ferry.Worker.Processes;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,16 +21,6 @@ namespace Ferry.Tests.Pipelines;
 /// </summary>
 public class PipelineRunnerNodeTests
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(90);
-
-    private static string HoconDirectory()
-    {
-        var repo = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(repo, "Ferry.slnx")))
-            repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("repository root not found");
-        return Path.Combine(repo, "hocon");
-    }
-
     [Fact]
     public async Task A_node_with_both_roles_runs_a_pipeline_through_the_runner_singleton_and_the_shard_region()
     {
@@ -47,45 +38,17 @@ public class PipelineRunnerNodeTests
                 new PipelineStep([new ProcessGroup("second", [b.ProcessId], [b.ProcessId])])])],
         };
         var services = new ProcessServices(metadata, bed.Store, new RunHistory(bed.TargetConnectionString));
-        var port = LocalPostgres.FreeLoopbackPort();
-        var options = new NodeOptions
+        await using (var node = await OneNode.StartAsync(metadata, services, bed.TargetConnectionString))
         {
-            Roles = [FerryNode.CoordinatorRole, FerryNode.WorkerRole],
-            Port = port,
-            Seeds = [$"127.0.0.1:{port}"],
-            HoconDirectory = HoconDirectory(),
-            PersistenceConnectionString = bed.TargetConnectionString,
-        };
-        using var host = FerryNode.CreateBuilder(options, (akka, _) => akka
-            .AddWorkerRole(services)
-            .AddPipelineRunner(metadata, pollInterval: TimeSpan.FromSeconds(1))).Build();
-        await host.StartAsync();
-        try
-        {
-            var runner = host.Services.GetRequiredService<ActorRegistry>().Get<PipelineRunnerProxy>();
+            var (accepted, status) = await node.RunAsync(["stg"], RunMode.Bulk);
 
-            var accepted = await runner.Ask<PipelineRunAccepted>(new RunTargets(["stg"], RunMode.Bulk), Long);
-            PipelineRunStatus status;
-            var deadline = DateTime.UtcNow + Long;
-            do
-            {
-                await Task.Delay(250);
-                status = await runner.Ask<PipelineRunStatus>(new GetPipelineRun(accepted.PipelineRunId), Long);
-            }
-            while (status.State == PipelineRunState.Running && DateTime.UtcNow < deadline);
-
-            Assert.True(status.State == PipelineRunState.Succeeded,
-                $"{status.State}: {string.Join("; ", status.Processes.Select(p => $"{p.ProcessId} {p.State} {p.Error}"))}");
+            Assert.True(status.State == PipelineRunState.Succeeded, OneNode.Describe(status));
             Assert.Equal([[a.ProcessId], [b.ProcessId]], accepted.Plan);
             Assert.Equal(new MergeCounts(20, 0, 0, 0), status.Processes.Single(p => p.ProcessId == b.ProcessId).Result!.Counts);
             await bed.AssertStgEqualsSourceAsync("a", "src_a", ["id", "v"], "id");
             await bed.AssertStgEqualsSourceAsync("b", "src_b", ["id", "v"], "id");
             Assert.True(await StgTestBed.ScalarAsync<long>(bed.TargetConnectionString,
                 "SELECT count(*) FROM ferry_akka.journal WHERE persistence_id = 'pipeline-runner' AND manifest LIKE 'ev-%'") >= 6);
-        }
-        finally
-        {
-            await host.StopAsync();
         }
     }
 }

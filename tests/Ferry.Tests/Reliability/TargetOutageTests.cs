@@ -48,23 +48,10 @@ public class TargetOutageTests(ITestOutputHelper output)
                 Pipelines = [new PipelineDefinition("stg", [new PipelineStep([new ProcessGroup("all", [a.ProcessId], [a.ProcessId])])])],
             };
             var services = new ProcessServices(metadata, bed.Store, new RunHistory(targetCs));
-            var port = LocalPostgres.FreeLoopbackPort();
-            var options = new NodeOptions
+            await using (var node = await OneNode.StartAsync(metadata, services, targetCs))
             {
-                Roles = [FerryNode.CoordinatorRole, FerryNode.WorkerRole],
-                Port = port,
-                Seeds = [$"127.0.0.1:{port}"],
-                HoconDirectory = Repository.Hocon,
-                PersistenceConnectionString = targetCs,
-            };
-            using var host = FerryNode.CreateBuilder(options, (akka, _) => akka
-                .AddWorkerRole(services)
-                .AddPipelineRunner(metadata, pollInterval: TimeSpan.FromSeconds(1))).Build();
-            await host.StartAsync();
-            try
-            {
-                var runner = host.Services.GetRequiredService<ActorRegistry>().Get<PipelineRunnerProxy>();
-                Assert.Equal(PipelineRunState.Succeeded, (await RunAsync(runner, RunMode.Bulk)).State);
+                var runner = node.Runner;
+                Assert.Equal(PipelineRunState.Succeeded, (await node.RunAsync(["stg"], RunMode.Bulk)).Status.State);
 
                 await server.StopAsync();
                 // The runner tries to persist the start of a run while its journal is gone.
@@ -81,14 +68,9 @@ public class TargetOutageTests(ITestOutputHelper output)
                 }
                 Assert.True(accepted is not null, $"the runner did not answer within {Long.TotalSeconds:0} s of the target's return");
                 output.WriteLine($"the runner accepted a run {back.Elapsed.TotalSeconds:0.0} s after the target came back");
-                var status = await WaitAsync(runner, accepted.PipelineRunId);
-                Assert.True(status.State == PipelineRunState.Succeeded,
-                    $"{status.State}: {string.Join("; ", status.Processes.Select(p => $"{p.ProcessId} {p.State} {p.Error}"))}");
+                var status = await node.WaitAsync(accepted.PipelineRunId);
+                Assert.True(status.State == PipelineRunState.Succeeded, OneNode.Describe(status));
                 Assert.Equal(new MergeCounts(0, 0, 0, 30), status.Processes.Single().Result!.Counts);
-            }
-            finally
-            {
-                await host.StopAsync();
             }
         }
         finally
@@ -96,24 +78,5 @@ public class TargetOutageTests(ITestOutputHelper output)
             await server.DisposeAsync();
             try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
-    }
-
-    private static async Task<PipelineRunStatus> RunAsync(IActorRef runner, RunMode mode)
-    {
-        var accepted = await runner.Ask<PipelineRunAccepted>(new RunTargets(["stg"], mode), Long);
-        return await WaitAsync(runner, accepted.PipelineRunId);
-    }
-
-    private static async Task<PipelineRunStatus> WaitAsync(IActorRef runner, string pipelineRunId)
-    {
-        var deadline = DateTime.UtcNow + Long;
-        PipelineRunStatus status;
-        do
-        {
-            await Task.Delay(250);
-            status = await runner.Ask<PipelineRunStatus>(new GetPipelineRun(pipelineRunId), Long);
-        }
-        while (status.State == PipelineRunState.Running && DateTime.UtcNow < deadline);
-        return status;
     }
 }
