@@ -90,12 +90,12 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
     /// <param name="clock">Now, in UTC; injectable so a test can drive the schedules.</param>
     /// <param name="pollInterval">How often running processes are polled, busy ones retried and schedules looked at (default 5 s).</param>
     /// <param name="foreignKeys">Reads the target's foreign keys when a run holds BL processes; null orders them by declared depends only.</param>
-    public static Props Props(MigrationMetadata metadata, IActorRef processRegion, Func<DateTimeOffset>? clock = null, TimeSpan? pollInterval = null,
+    public static Props Create(MigrationMetadata metadata, IActorRef processRegion, Func<DateTimeOffset>? clock = null, TimeSpan? pollInterval = null,
         ForeignKeyReader? foreignKeys = null)
     {
         var now = clock ?? (() => DateTimeOffset.UtcNow);
         var poll = pollInterval ?? DefaultPollInterval;
-        return Akka.Actor.Props.Create(() => new PipelineRunner(metadata, processRegion, now, poll, foreignKeys));
+        return Props.Create(() => new PipelineRunner(metadata, processRegion, now, poll, foreignKeys));
     }
 
     public PipelineRunner(MigrationMetadata metadata, IActorRef processRegion, Func<DateTimeOffset> clock, TimeSpan pollInterval,

@@ -31,7 +31,7 @@ public static class PipelineRunnerHosting
         builder.WithSingleton<PipelineRunnerSingleton>(
             PipelineRunnerProxyHosting.SingletonName,
             (_, registry, _) => BackoffSupervisor.Props(Backoff.OnStop(
-                PipelineRunner.Props(metadata, registry.Get<ProcessRegion>(), pollInterval: pollInterval,
+                PipelineRunner.Create(metadata, registry.Get<ProcessRegion>(), pollInterval: pollInterval,
                     foreignKeys: metadata.Transforms.Count == 0 ? null
                         : ct => TransformPlan.ReadForeignKeysAsync(metadata.Target.ToConnectionString("ferry coordinator"), ct)),
                 "runner", MinRestartBackoff, MaxRestartBackoff, 0.2, maxNrOfRetries: -1)),

@@ -49,7 +49,7 @@ public sealed class FakeProcessRegion : ReceiveActor, IWithTimers
     private int _busyRejections;
     private int _runs;
 
-    public static Props Props(Func<string, FakeBehaviour> behaviour) => Akka.Actor.Props.Create(() => new FakeProcessRegion(behaviour));
+    public static Props Create(Func<string, FakeBehaviour> behaviour) => Props.Create(() => new FakeProcessRegion(behaviour));
 
     public FakeProcessRegion(Func<string, FakeBehaviour> behaviour)
     {

@@ -58,7 +58,7 @@ public class PipelineRunnerIntegrationTests(ITestOutputHelper output) : TestKit(
         };
         var services = new ProcessServices(metadata, bed.Store, new RunHistory(bed.TargetConnectionString));
         var region = Sys.ActorOf(Props.Create(() => new LocalProcessRegion(services)), "processes");
-        var runner = Sys.ActorOf(PipelineRunner.Props(metadata, region, pollInterval: TimeSpan.FromSeconds(1)), "pipeline-runner");
+        var runner = Sys.ActorOf(PipelineRunner.Create(metadata, region, pollInterval: TimeSpan.FromSeconds(1)), "pipeline-runner");
         services.RunFinishedListener = runner;
 
         var accepted = await runner.Ask<PipelineRunAccepted>(new RunTargets(["stg"], RunMode.Bulk, RequestedBy: "test"), Long);

@@ -24,11 +24,11 @@ public class PipelineRunnerTests(ITestOutputHelper output) : TestKit(Config, out
     private static FakeBehaviour Takes(TimeSpan duration) => new(duration);
 
     private IActorRef Region(Func<string, FakeBehaviour>? behaviour = null) =>
-        Sys.ActorOf(FakeProcessRegion.Props(behaviour ?? (_ => Takes(Short))));
+        Sys.ActorOf(FakeProcessRegion.Create(behaviour ?? (_ => Takes(Short))));
 
     private IActorRef Runner(MigrationMetadata metadata, IActorRef region, Func<DateTimeOffset>? clock = null)
     {
-        var runner = Sys.ActorOf(PipelineRunner.Props(metadata, region, clock, Poll));
+        var runner = Sys.ActorOf(PipelineRunner.Create(metadata, region, clock, Poll));
         region.Tell(new FakeProcessRegion.SetListener(runner));
         return runner;
     }

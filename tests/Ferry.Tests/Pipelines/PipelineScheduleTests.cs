@@ -33,8 +33,8 @@ public class PipelineScheduleTests(ITestOutputHelper output) : TestKit(Config, o
     /// <summary>Returns once the runner has recovered and armed its schedules from the clock's time.</summary>
     private async Task<(IActorRef Runner, IActorRef Region)> StartAsync(MigrationMetadata metadata, TestClock clock, TimeSpan duration, IActorRef? region = null)
     {
-        region ??= Sys.ActorOf(FakeProcessRegion.Props(_ => new FakeBehaviour(duration)));
-        var runner = Sys.ActorOf(PipelineRunner.Props(metadata, region, clock.Now, Poll));
+        region ??= Sys.ActorOf(FakeProcessRegion.Create(_ => new FakeBehaviour(duration)));
+        var runner = Sys.ActorOf(PipelineRunner.Create(metadata, region, clock.Now, Poll));
         region.Tell(new FakeProcessRegion.SetListener(runner));
         await runner.Ask<PipelineRunList>(new ListPipelineRuns(), Long);
         return (runner, region);
