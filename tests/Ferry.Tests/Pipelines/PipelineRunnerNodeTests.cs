@@ -1,17 +1,10 @@
-using Akka.Actor;
-using Akka.Hosting;
-using Ferry.Coordinator.Pipelines;
-using Ferry.Shared.Cluster;
-using Ferry.Shared.Metadata;
-using Ferry.Shared.Postgres;
 using Ferry.Shared.History;
+using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 using Ferry.Tests.Infrastructure;
 using Ferry.Tests.Stg;
 using Ferry.Worker.Processes;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Ferry.Tests.Pipelines;
 

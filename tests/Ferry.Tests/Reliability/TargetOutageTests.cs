@@ -1,9 +1,6 @@
-using Ferry.Shared.History;
 using System.Diagnostics;
 using Akka.Actor;
-using Akka.Hosting;
-using Ferry.Coordinator.Pipelines;
-using Ferry.Shared.Cluster;
+using Ferry.Shared.History;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Postgres;
 using Ferry.Shared.Processes;
@@ -11,8 +8,6 @@ using Ferry.Shared.Stg;
 using Ferry.Tests.Infrastructure;
 using Ferry.Tests.Stg;
 using Ferry.Worker.Processes;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Xunit.Abstractions;
 
 namespace Ferry.Tests.Reliability;
