@@ -96,6 +96,13 @@ public sealed class FerryApiClient : IDisposable
 
     public Task<ClusterMembership> GetClusterAsync(CancellationToken ct) => GetAsync<ClusterMembership>("api/cluster", ct);
 
+    /// <summary>Marks a member Down; answers the membership after it.</summary>
+    public async Task<ClusterMembership> DownAsync(string address, CancellationToken ct)
+    {
+        using var response = await SendAsync(HttpMethod.Post, "api/cluster/down", new MemberAddress(address), ct);
+        return await ReadAsync<ClusterMembership>(response, ct);
+    }
+
     public Task<ShardingOverview> GetShardingAsync(CancellationToken ct) => GetAsync<ShardingOverview>("api/sharding", ct);
 
     private async Task<T> GetAsync<T>(string path, CancellationToken ct)

@@ -57,7 +57,12 @@ public static class NodeCommands
             DefaultValueFactory = _ => Env("FERRY_WAIT_FOR_DATABASE") ?? "120s",
         };
         var metadataOption = CommonOptions.Metadata();
-        var command = new Command(name, description) { host, port, seeds, metadataOption, home, tlsCert, waitForDatabase };
+        var onDowned = new Option<string>("--on-downed")
+        {
+            Description = "What a node the cluster downed does: rejoin (a new actor system in this process, the default) or exit (code 3, for a service manager) ($FERRY_ON_DOWNED)",
+            DefaultValueFactory = _ => Env("FERRY_ON_DOWNED") ?? "rejoin",
+        };
+        var command = new Command(name, description) { host, port, seeds, metadataOption, home, tlsCert, waitForDatabase, onDowned };
         if (roles.Contains(FerryNode.CoordinatorRole)) { command.Options.Add(apiPort); command.Options.Add(apiBind); }
         if (standalone) { command.Options.Add(noEmbedded); command.Options.Add(demoScale); }
         command.SetAction(async (r, ct) =>
@@ -95,38 +100,63 @@ public static class NodeCommands
                     Console.Error.WriteLine($"ferry: {name}: --wait-for-database '{r.GetValue(waitForDatabase)}' is not a duration (120s, 5m, 0)");
                     return 2;
                 }
-                IHost node;
-                try
+                var rejoin = OnDowned(r.GetValue(onDowned));
+                if (rejoin is null)
                 {
-                    var tls = r.GetValue(tlsCert) is { Length: > 0 } pfx ? ClusterTls.Load(pfx, Env("FERRY_TLS_CERT_PASSWORD")) : null;
-                    var options = new RoleOptions(roles, CommonOptions.MetadataDirectory(r.GetValue(metadataOption)), hostName, selfPort, seedList, api,
-                        ClusterSecret: Env("FERRY_CLUSTER_SECRET"), Tls: tls, WaitForDatabase: wait);
-                    node = BuildHost(options);
-                }
-                catch (NodeStartException e)
-                {
-                    Console.Error.WriteLine($"ferry: {name} node {self} cannot start: {e.Message}");
+                    Console.Error.WriteLine($"ferry: {name}: --on-downed '{r.GetValue(onDowned)}' is not rejoin or exit");
                     return 2;
                 }
-                using var _ = node;
-                Console.WriteLine($"ferry: {name} node {self} ({string.Join(", ", roles)}), seeds {string.Join(", ", seedList)}");
-                await node.StartAsync(ct);
-                await node.WaitForShutdownAsync(ct);
-                // A node the cluster downed or refused stops too, but that is a failure, not a clean exit:
-                // a service manager (compose's restart policy) starts it again.
-                switch (Akka.Actor.CoordinatedShutdown.Get(node.Services.GetRequiredService<ActorSystem>()).ShutdownReason)
+                var downs = new List<DateTime>();
+                while (true)
                 {
-                    case Akka.Actor.CoordinatedShutdown.ClusterDowningReason:
-                        Console.Error.WriteLine($"ferry: {name} node {self} was downed by the cluster");
-                        return 3;
-                    case TrustRefusedReason refused:
-                        Console.Error.WriteLine($"ferry: {name} node {self} {refused.Refusal}");
-                        return 4;
-                    case Akka.Actor.CoordinatedShutdown.ClusterJoinUnsuccessfulReason:
-                        Console.Error.WriteLine($"ferry: {name} node {self} could not join: no seed node answered ({string.Join(", ", seedList)})");
-                        return 5;
+                    IHost node;
+                    try
+                    {
+                        var tls = r.GetValue(tlsCert) is { Length: > 0 } pfx ? ClusterTls.Load(pfx, Env("FERRY_TLS_CERT_PASSWORD")) : null;
+                        var options = new RoleOptions(roles, CommonOptions.MetadataDirectory(r.GetValue(metadataOption)), hostName, selfPort, seedList, api,
+                            ClusterSecret: Env("FERRY_CLUSTER_SECRET"), Tls: tls, WaitForDatabase: wait);
+                        node = BuildHost(options);
+                    }
+                    catch (NodeStartException e)
+                    {
+                        Console.Error.WriteLine($"ferry: {name} node {self} cannot start: {e.Message}");
+                        return 2;
+                    }
+                    Akka.Actor.CoordinatedShutdown.Reason? reason;
+                    using (node)
+                    {
+                        Console.WriteLine($"ferry: {name} node {self} ({string.Join(", ", roles)}), seeds {string.Join(", ", seedList)}");
+                        await node.StartAsync(ct);
+                        await node.WaitForShutdownAsync(ct);
+                        reason = Akka.Actor.CoordinatedShutdown.Get(node.Services.GetRequiredService<ActorSystem>()).ShutdownReason;
+                    }
+                    // A node the cluster downed or refused stops too, but that is a failure, not a clean exit.
+                    switch (reason)
+                    {
+                        case Akka.Actor.CoordinatedShutdown.ClusterDowningReason when rejoin.Value && !ct.IsCancellationRequested:
+                            downs.Add(DateTime.UtcNow);
+                            downs.RemoveAll(at => DateTime.UtcNow - at > DownsWindow);
+                            if (downs.Count > MaxDownsInWindow)
+                            {
+                                Console.Error.WriteLine($"ferry: {name} node {self} was downed by the cluster {downs.Count} times within {DownsWindow.TotalMinutes:0} minutes; giving up");
+                                return 3;
+                            }
+                            // A new actor system on the same address is a new incarnation: the cluster removes the downed one as it joins.
+                            Console.Error.WriteLine($"ferry: {name} node {self} was downed by the cluster; rejoining as a new incarnation in {RejoinDelay.TotalSeconds:0} s");
+                            await Task.Delay(RejoinDelay, ct);
+                            continue;
+                        case Akka.Actor.CoordinatedShutdown.ClusterDowningReason:
+                            Console.Error.WriteLine($"ferry: {name} node {self} was downed by the cluster");
+                            return 3;
+                        case TrustRefusedReason refused:
+                            Console.Error.WriteLine($"ferry: {name} node {self} {refused.Refusal}");
+                            return 4;
+                        case Akka.Actor.CoordinatedShutdown.ClusterJoinUnsuccessfulReason:
+                            Console.Error.WriteLine($"ferry: {name} node {self} could not join: no seed node answered ({string.Join(", ", seedList)})");
+                            return 5;
+                    }
+                    return 0;
                 }
-                return 0;
             }
             finally
             {
@@ -135,6 +165,21 @@ public static class NodeCommands
         });
         return command;
     }
+
+    /// <summary>A downed node waits this long before it rejoins: the cluster has removed the downed incarnation by then.</summary>
+    private static readonly TimeSpan RejoinDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>More downs than this within <see cref="DownsWindow"/> and the node exits 3: something outside Ferry needs a look.</summary>
+    private const int MaxDownsInWindow = 5;
+
+    private static readonly TimeSpan DownsWindow = TimeSpan.FromMinutes(10);
+
+    private static bool? OnDowned(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        "rejoin" => true,
+        "exit" => false,
+        _ => null,
+    };
 
     public sealed record RoleOptions(string[] Roles, string MetadataDirectory, string Host, int Port, string[] Seeds, ApiOptions? Api,
         Microsoft.Extensions.Logging.LogLevel ConsoleLogLevel = Microsoft.Extensions.Logging.LogLevel.Information,

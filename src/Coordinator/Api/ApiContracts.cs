@@ -27,6 +27,9 @@ public sealed record ClusterMember(string Address, IReadOnlyList<string> Roles, 
 
 public sealed record ClusterMembership(string Self, string? Leader, IReadOnlyList<ClusterMember> Members, IReadOnlyList<string> Unreachable);
 
+/// <summary>The body of POST /api/cluster/down.</summary>
+public sealed record MemberAddress(string Address);
+
 /// <summary>The shards and entities one node hosts for one entity type; <see cref="FailedShards"/> did not answer the count.</summary>
 public sealed record NodeShards(string Address, int Shards, int Entities, IReadOnlyList<string> FailedShards);
 

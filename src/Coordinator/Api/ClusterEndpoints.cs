@@ -14,6 +14,7 @@ public static class ClusterEndpoints
     public static void MapClusterEndpoints(this IEndpointRouteBuilder api)
     {
         api.MapGet("/cluster", Membership);
+        api.MapPost("/cluster/down", Down);
         api.MapGet("/sharding", ShardingAsync);
     }
 
@@ -30,6 +31,27 @@ public static class ClusterEndpoints
             .ToList();
         return ApiResults.Json(new ClusterMembership(cluster.SelfAddress.ToString(), state.Leader?.ToString(), members,
             state.Unreachable.Select(m => m.Address.ToString()).Order(StringComparer.Ordinal).ToList()));
+    }
+
+    /// <summary>
+    /// Marks a member Down (Petabridge.Cmd's `cluster down`): for a node known to be dead, so the cluster
+    /// need not wait for the split-brain resolver; a live node that is downed leaves and rejoins as a new
+    /// incarnation. Body: <c>{"address": "akka.tcp://ferry@10.0.0.3:4054"}</c>. Answers the membership.
+    /// </summary>
+    private static async Task<IResult> Down(HttpRequest request, [FromServices] ActorSystem system, [FromServices] MemberUpTimes upTimes, CancellationToken ct)
+    {
+        MemberAddress? body;
+        try { body = await System.Text.Json.JsonSerializer.DeserializeAsync<MemberAddress>(request.Body, ApiJson.Options, ct); }
+        catch (System.Text.Json.JsonException e)
+        {
+            return ApiResults.Error(StatusCodes.Status400BadRequest, $"request body: {ApiResults.OneLine(e.Message)} (expected {{\"address\": \"akka.tcp://ferry@host:port\"}})");
+        }
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var member = cluster.State.Members.FirstOrDefault(m => m.Address.ToString() == body?.Address?.Trim());
+        if (member is null)
+            return ApiResults.Error(StatusCodes.Status404NotFound, $"no member {body?.Address} (ferry cluster show lists them)");
+        cluster.Down(member.Address);
+        return Membership(system, upTimes);
     }
 
     /// <summary>

@@ -19,7 +19,28 @@ public static class FerrySchema
         return reader.ReadToEnd();
     });
 
+    /// <remarks>
+    /// The advisory lock orders the nodes, but a backend that waited for it may still read the catalog as
+    /// it was before the holder committed (an advisory lock does not refresh the catalog caches), and then
+    /// trip over the schema or table it just saw missing: one more attempt, in a new transaction, sees it.
+    /// </remarks>
     public static async Task MigrateAsync(string connectionString, CancellationToken ct = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await MigrateOnceAsync(connectionString, ct);
+                return;
+            }
+            catch (PostgresException e) when (attempt < 3 && e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateSchema
+                                                  or PostgresErrorCodes.DuplicateTable or PostgresErrorCodes.DuplicateObject)
+            {
+            }
+        }
+    }
+
+    private static async Task MigrateOnceAsync(string connectionString, CancellationToken ct)
     {
         await using var conn = new NpgsqlConnection(connectionString);
         await conn.OpenAsync(ct);

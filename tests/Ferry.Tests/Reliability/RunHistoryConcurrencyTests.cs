@@ -31,4 +31,15 @@ public class RunHistoryConcurrencyTests
         Assert.Equal(200L, await StgTestBed.ScalarAsync<long>(cs, "SELECT count(*) FROM ferry.run_history"));
         Assert.Equal(200, (await nodes[0].ListAsync(limit: 500)).Count);
     }
+
+    [Fact]
+    public async Task Nodes_starting_together_on_an_empty_target_migrate_one_after_another()
+    {
+        var cs = await TestPostgres.CreateDatabaseAsync("schemarace");
+
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => FerrySchema.MigrateAsync(cs))));
+
+        Assert.Equal(1L, await StgTestBed.ScalarAsync<long>(cs, "SELECT count(*) FROM pg_namespace WHERE nspname = 'ferry'"));
+        Assert.Equal(0L, await StgTestBed.ScalarAsync<long>(cs, "SELECT count(*) FROM ferry.run_history"));
+    }
 }
