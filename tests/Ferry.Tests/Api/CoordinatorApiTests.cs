@@ -248,6 +248,15 @@ public sealed class CoordinatorApiTests(ApiTestHost host)
     }
 
     [Fact]
+    public async Task Downing_a_member_that_is_not_in_the_cluster_is_404_and_names_it()
+    {
+        using var client = host.Client();
+        var missing = await Assert.ThrowsAsync<FerryApiException>(() => client.DownAsync("akka.tcp://ferry@127.0.0.1:1", None));
+        Assert.Equal(HttpStatusCode.NotFound, missing.Status);
+        Assert.Contains("no member akka.tcp://ferry@127.0.0.1:1", missing.Message);
+    }
+
+    [Fact]
     public async Task The_sharding_endpoint_reports_shards_and_entities_per_node()
     {
         using var client = host.Client();
