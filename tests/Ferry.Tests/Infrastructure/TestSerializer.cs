@@ -11,7 +11,7 @@ namespace Ferry.Tests.Infrastructure;
 /// </summary>
 public sealed class TestSerializer(ExtendedActorSystem system) : FerrySerializer(system, AllTypes)
 {
-    public static FerryMessageTypes AllTypes { get; } = ProcessMessages.Types.Union(PipelineMessages.Types);
+    public static FerryMessageTypes AllTypes { get; } = ProcessMessages.Types.Union(PipelineMessages.Types).Union(Ferry.Shared.Cluster.TrustMessages.Types);
 
     /// <summary>The HOCON lines that bind it to every Ferry message.</summary>
     public const string Hocon = """

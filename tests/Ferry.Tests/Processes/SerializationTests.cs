@@ -54,6 +54,9 @@ public class SerializationTests() : TestKit(ConfigurationFactory.ParseString(Inf
             [new PipelineProcess("stg.qvp.users", 0, ProcessRunState.Succeeded, "r-1", Summary, null)]),
         new PipelineRunList([]),
         new PipelineRunNotFound("p-9"),
+        new Ferry.Shared.Cluster.NodeCredentials("127.0.0.1:5432/unipacc", "3f2a", "9c1d"),
+        new Ferry.Shared.Cluster.TrustHello(new Ferry.Shared.Cluster.NodeCredentials("127.0.0.1:5432/unipacc", "3f2a", null)),
+        new Ferry.Shared.Cluster.TrustVerdict(new Ferry.Shared.Cluster.NodeCredentials("127.0.0.1:5432/unipacc", "3f2a", "9c1d"), "target database differs", true),
     }.Select(m => new[] { m });
 
     [Theory]
@@ -98,7 +101,7 @@ public class SerializationTests() : TestKit(ConfigurationFactory.ParseString(Inf
     public void Every_type_the_serializer_knows_has_a_round_trip_sample()
     {
         var sampled = Messages().Select(m => m[0].GetType()).ToHashSet();
-        var missing = ProcessMessages.Types.ByAlias.Values.Where(t => !sampled.Contains(t)).Select(t => t.Name).ToList();
+        var missing = SharedTypes.ByAlias.Values.Where(t => !sampled.Contains(t)).Select(t => t.Name).ToList();
         Assert.Empty(missing);
     }
 
@@ -107,7 +110,10 @@ public class SerializationTests() : TestKit(ConfigurationFactory.ParseString(Inf
     {
         var protocolTypes = typeof(IFerryMessage).Assembly.GetTypes()
             .Where(t => typeof(IFerryMessage).IsAssignableFrom(t) && t is { IsClass: true, IsAbstract: false });
-        var unknown = protocolTypes.Where(t => !ProcessMessages.Types.ByType.ContainsKey(t)).Select(t => t.Name).ToList();
+        var unknown = protocolTypes.Where(t => !SharedTypes.ByType.ContainsKey(t)).Select(t => t.Name).ToList();
         Assert.Empty(unknown);
     }
+
+    /// <summary>The message tables of the shared assembly: the protocols and the join handshake.</summary>
+    private static readonly FerryMessageTypes SharedTypes = ProcessMessages.Types.Union(Ferry.Shared.Cluster.TrustMessages.Types);
 }
