@@ -25,22 +25,30 @@ public sealed record NodeCredentials(string Target, string Metadata, string? Pro
     /// <summary>host:port/database of a target connection: what two nodes must share.</summary>
     public static string TargetIdentity(string host, int port, string database) => $"{host.ToLowerInvariant()}:{port}/{database}";
 
+    /// <summary>The same credentials without the proof: what a node shows to anyone who has not proved anything yet.</summary>
+    public NodeCredentials WithoutProof() => this with { Proof = null };
+
     /// <summary>
     /// Why a node showing <paramref name="other"/> may not be in a cluster with this one, as a phrase
-    /// naming what differs (never a secret or a proof); null when they agree.
+    /// naming what differs (never a secret or a proof); null when they agree. The proofs are compared in
+    /// constant time, and only when <paramref name="proofs"/> (a gate that answered a join shows none).
     /// </summary>
-    public string? Differences(NodeCredentials other)
+    public string? Differences(NodeCredentials other, bool proofs = true)
     {
         var diffs = new List<string>();
         if (Target != other.Target) diffs.Add($"target database differs (this node: {Target}, other: {other.Target})");
         if (Metadata != other.Metadata) diffs.Add($"metadata differs (processes digest {Metadata} here, {other.Metadata} there)");
         // Only compared when the rest agrees: a different target changes the proof too, and says more.
-        if (diffs.Count == 0 && Proof != other.Proof)
+        if (diffs.Count == 0 && proofs && !SameProof(Proof, other.Proof))
             diffs.Add(Proof is null ? "the other node has a cluster secret and this one has none (FERRY_CLUSTER_SECRET)"
                 : other.Proof is null ? "this node has a cluster secret and the other has none (FERRY_CLUSTER_SECRET)"
                 : "cluster secret differs (FERRY_CLUSTER_SECRET)");
         return diffs.Count == 0 ? null : string.Join("; ", diffs);
     }
+
+    private static bool SameProof(string? a, string? b) =>
+        a is null || b is null ? a == b
+            : CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(a), Encoding.ASCII.GetBytes(b));
 }
 
 /// <summary>The trust handshake's messages: a node shows its credentials, the other answers with its own and its verdict.</summary>

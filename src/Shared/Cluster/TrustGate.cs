@@ -108,14 +108,21 @@ public sealed class TrustGate : ReceiveActor, IWithTimers
         _cluster.JoinSeedNodes(_seeds);
     }
 
+    /// <remarks>
+    /// A node shows its proof only to the seeds it was told to join (its join hello) and to an older member
+    /// that challenges it; a gate answering a join shows none, so a stranger who knocks learns nothing it
+    /// could replay. (The proof does not change between handshakes: across machines, TLS keeps it off the wire.)
+    /// </remarks>
     private void OnHello(TrustHello hello)
     {
         var from = Sender.Path.Address;
-        var refusal = _own.Differences(hello.Credentials);
+        var older = _cluster.State.Members.FirstOrDefault(m => m.Address == from);
+        // A member that shows no proof is challenging this node (which may not see itself Up yet).
+        var challenged = hello.Credentials.Proof is null && older is not null;
+        var refusal = _own.Differences(hello.Credentials, proofs: !challenged);
         if (refusal is not null)
         {
-            var older = _cluster.State.Members.FirstOrDefault(m => m.Address == from);
-            if (older is not null && _cluster.SelfMember.Status == MemberStatus.Up && older.IsOlderThan(_cluster.SelfMember))
+            if (challenged && _cluster.SelfMember.Status == MemberStatus.Up && older!.IsOlderThan(_cluster.SelfMember))
             {
                 // An older member challenged this node and disagrees: this node is the one that goes.
                 Refuse($"refused by the cluster member {from}: {refusal}");
@@ -123,22 +130,30 @@ public sealed class TrustGate : ReceiveActor, IWithTimers
             }
             _log.Warning("Refusing node {0}: {1}", from, refusal);
         }
-        Sender.Tell(new TrustVerdict(_own, refusal, _cluster.SelfMember.Status == MemberStatus.Up));
+        Sender.Tell(new TrustVerdict(challenged ? _own : _own.WithoutProof(), refusal, _cluster.SelfMember.Status == MemberStatus.Up));
     }
 
     private void OnVerdict(TrustVerdict verdict)
     {
         var from = Sender.Path.Address;
-        // Judge the other side too: a gate must never be the only one deciding.
-        var refusal = verdict.Refusal ?? _own.Differences(verdict.Credentials);
         if (_challenges.Remove(from, out var challenged))
         {
+            // The newcomer answered a challenge with its proof: judge all of it.
+            if (_own.Proof is not null && verdict.Credentials.Proof is null && verdict.Refusal is null)
+            {
+                // It took the challenge for a join (it did not know this node as a member yet): the timer asks again.
+                _challenges[from] = challenged;
+                return;
+            }
             Timers.Cancel(("challenge", from));
-            if (refusal is null) return;
-            _log.Warning("Downing {0}: it joined without being admitted and {1}", from, refusal);
+            var wrong = verdict.Refusal ?? _own.Differences(verdict.Credentials);
+            if (wrong is null) return;
+            _log.Warning("Downing {0}: it joined without being admitted and {1}", from, wrong);
             _cluster.Down(challenged.Member.Address);
             return;
         }
+        // A seed's answer to this node's join: it judged the proof; judge the rest too, a gate must never decide alone.
+        var refusal = verdict.Refusal ?? _own.Differences(verdict.Credentials, proofs: false);
         if (refusal is null)
             Join($"admitted by {from}");
         else if (verdict.FromMember)
@@ -152,7 +167,7 @@ public sealed class TrustGate : ReceiveActor, IWithTimers
         var self = _cluster.SelfMember;
         if (member.UniqueAddress == self.UniqueAddress || self.Status != MemberStatus.Up || !self.IsOlderThan(member)) return;
         _challenges[member.Address] = (member.UniqueAddress, 1);
-        GateAt(Context.System, member.Address).Tell(new TrustHello(_own));
+        GateAt(Context.System, member.Address).Tell(new TrustHello(_own.WithoutProof()));
         Timers.StartSingleTimer(("challenge", member.Address), new ChallengeTimedOut(member.UniqueAddress), ChallengeTimeout);
     }
 
@@ -164,7 +179,7 @@ public sealed class TrustGate : ReceiveActor, IWithTimers
         if (pending.Attempts < ChallengeAttempts)
         {
             _challenges[address] = (pending.Member, pending.Attempts + 1);
-            GateAt(Context.System, address).Tell(new TrustHello(_own));
+            GateAt(Context.System, address).Tell(new TrustHello(_own.WithoutProof()));
             Timers.StartSingleTimer(("challenge", address), timedOut, ChallengeTimeout);
             return;
         }
