@@ -44,10 +44,12 @@ public sealed record FaultOptions
     public TimeSpan Deadline { get; init; } = TimeSpan.FromMinutes(60);
     public string? WorkDirectory { get; init; }
     public bool Keep { get; init; }
+    /// <summary>HOCON lines appended to the nodes' copy of hocon/base.conf (to try a setting; the repository's file is untouched).</summary>
+    public IReadOnlyList<string> Hocon { get; init; } = [];
 
     public const string Usage =
         "usage: Ferry.FaultBench [--iterations N] [--kinds worker-kill,coordinator-kill,same-port-restart,copy-terminate,target-stop,partition] " +
-        "[--seed N] [--tables N] [--rows N] [--workers N] [--concurrency N] [--target-down SECONDS] [--run-timeout SECONDS] [--deadline MINUTES] [--work DIR] [--keep]";
+        "[--seed N] [--tables N] [--rows N] [--workers N] [--concurrency N] [--target-down SECONDS] [--run-timeout SECONDS] [--deadline MINUTES] [--work DIR] [--keep] [--hocon 'akka.x = y']...";
 
     public static FaultOptions Parse(IReadOnlyList<string> args)
     {
@@ -70,6 +72,7 @@ public sealed record FaultOptions
                 "--deadline" => o with { Deadline = TimeSpan.FromMinutes(Count()) },
                 "--work" => o with { WorkDirectory = Value() },
                 "--keep" => o with { Keep = true },
+                "--hocon" => o with { Hocon = [.. o.Hocon, Value()] },
                 "-h" or "--help" => throw new ArgumentException(Usage),
                 _ => throw new ArgumentException($"unknown argument {args[i]}\n{Usage}"),
             };

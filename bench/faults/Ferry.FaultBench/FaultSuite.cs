@@ -21,7 +21,7 @@ public sealed record IterationResult(int Index, FaultKind Kind, RunMode Mode, st
 /// seeded moment while processes run, wait (bounded) for the pipeline to end, re-run it once without a fault if
 /// the fault failed it, then check STG against the source, the run history and the processes' state.
 /// </summary>
-public sealed class FaultSuite(NamespacedCluster cluster, TestNetwork network, FaultSource source, LocalPostgres target, string targetRoot,
+public sealed class FaultSuite(NamespacedCluster cluster, TestNetwork network, FaultSource source, LocalPostgres target, string targetRoot, PostgresRelay targetRelay,
     LocalPostgres sourceServer, FaultOptions options, Action<string> log)
 {
     private string TargetDb => target.ConnectionString("target");
@@ -129,11 +129,13 @@ public sealed class FaultSuite(NamespacedCluster cluster, TestNetwork network, F
             case FaultKind.TargetStop:
             {
                 await target.StopAsync();
+                await targetRelay.PauseAsync();
                 fault = DateTimeOffset.UtcNow;
                 watch = new ProgressWatch(cluster.Api, id, interrupted.ToList(), fault) { ReferenceSet = false };
                 waiting = watch.RunUntilEndedAsync(runDeadline, ct);
                 await Task.Delay(options.TargetDown, ct);
                 await LocalPostgres.StartAsync(targetRoot, new LocalPostgresOptions { Port = target.Port, Durable = true }, ct);
+                targetRelay.Resume();
                 watch.Reference = DateTimeOffset.UtcNow;
                 watch.ReferenceSet = true;
                 notes.Add($"target down {(watch.Reference - fault).TotalSeconds:F1} s");
@@ -260,14 +262,15 @@ public sealed class FaultSuite(NamespacedCluster cluster, TestNetwork network, F
 
     private static readonly Regex TableOfCopy = new(@"orders_(\d+)", RegexOptions.Compiled);
 
-    /// <summary>pg_terminate_backend of an active COPY, on the preferred side (source: the extract; target: the load) or else the other, within 20 s.</summary>
+    /// <summary>pg_terminate_backend of an active COPY, on the preferred side (source: the extract; target: the load) if one is active there, else on the other; polled for up to 20 s.</summary>
     private async Task<(int? Pid, string? ProcessId, string Side)> TerminateCopyAsync(bool onSource, CancellationToken ct)
     {
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         var sides = onSource ? new[] { ("source", sourceServer.ConnectionString("source")), ("target", TargetDb) } : [("target", TargetDb), ("source", sourceServer.ConnectionString("source"))];
         while (DateTime.UtcNow < until)
         {
-            foreach (var (side, conn) in sides.Take(DateTime.UtcNow < until - TimeSpan.FromSeconds(10) ? 1 : 2))
+            // The preferred side first, then the other: a COPY is only seconds long, so take whichever is active now.
+            foreach (var (side, conn) in sides)
             {
                 await using var c = new NpgsqlConnection(conn);
                 await c.OpenAsync(ct);

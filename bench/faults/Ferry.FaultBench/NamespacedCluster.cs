@@ -19,6 +19,7 @@ public sealed class NamespacedCluster : IAsyncDisposable
     private readonly Dictionary<string, string> _env;
     private readonly Dictionary<string, Node> _nodes = new(StringComparer.Ordinal);
     private readonly Action<string> _log;
+    private readonly string _ferryDll;
 
     public sealed class Node(string name, string host, string[] args, StreamWriter log)
     {
@@ -38,9 +39,11 @@ public sealed class NamespacedCluster : IAsyncDisposable
     public IReadOnlyList<Node> Workers { get; }
     public IEnumerable<Node> Nodes => _nodes.Values;
 
-    public NamespacedCluster(string root, TestNetwork network, string metadata, IReadOnlyDictionary<string, string> connections, int workers, Action<string> log)
+    /// <param name="ferryDll">The ferry.dll the nodes run (its hocon/ folder beside it is what they read).</param>
+    public NamespacedCluster(string root, string ferryDll, TestNetwork network, string metadata, IReadOnlyDictionary<string, string> connections, int workers, Action<string> log)
     {
         _root = root;
+        _ferryDll = ferryDll;
         _log = log;
         Directory.CreateDirectory(root);
         var token = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
@@ -77,7 +80,7 @@ public sealed class NamespacedCluster : IAsyncDisposable
         node.Process?.Dispose();
         var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _root };
         // `ip netns exec` execs the command: the process we hold is dotnet itself, so a SIGKILL reaches the node.
-        foreach (var a in new[] { "netns", "exec", TestNetwork.Namespace(node.Name), "dotnet", FerryDll, node.Args[0],
+        foreach (var a in new[] { "netns", "exec", TestNetwork.Namespace(node.Name), "dotnet", _ferryDll, node.Args[0],
                      "--host", node.Host, "--port", ClusterPort.ToString() }.Concat(node.Args.Skip(1)))
             psi.ArgumentList.Add(a);
         psi.ArgumentList.Add("--home");

@@ -51,17 +51,26 @@ try
     source.WriteMetadata(metadataDir);
     MetadataLoader.Load(metadataDir); // fails here, with file and line, if the files are wrong
 
+    // The nodes run from a copy of the binaries, so --hocon can change their settings without touching the build output.
+    var ferryDir = Path.Combine(work, "ferry");
+    CopyDirectory(AppContext.BaseDirectory, ferryDir);
+    if (options.Hocon.Count > 0)
+    {
+        File.AppendAllText(Path.Combine(ferryDir, "hocon", "base.conf"), "\n# --hocon (bench/faults)\n" + string.Join("\n", options.Hocon) + "\n");
+        Log($"hocon overrides: {string.Join("; ", options.Hocon)}");
+    }
+
     var env = new Dictionary<string, string>
     {
         ["APP_HOST"] = TestNetwork.Gateway, ["APP_PORT"] = sourceRelay.Port.ToString(), ["APP_USER"] = sourcePg.User, ["APP_PASSWORD"] = sourcePg.Password, ["APP_DATABASE"] = "source",
         ["TARGET_HOST"] = TestNetwork.Gateway, ["TARGET_PORT"] = targetRelay.Port.ToString(), ["TARGET_USER"] = targetPg.User, ["TARGET_PASSWORD"] = targetPg.Password, ["TARGET_DATABASE"] = "target",
     };
-    await using var cluster = new NamespacedCluster(Path.Combine(work, "cluster"), network, metadataDir, env, options.Workers, Log);
+    await using var cluster = new NamespacedCluster(Path.Combine(work, "cluster"), Path.Combine(ferryDir, "ferry.dll"), network, metadataDir, env, options.Workers, Log);
     cluster.StartAll();
     await cluster.SettleAsync(TimeSpan.FromSeconds(180), ct);
     Log($"coordinator + {options.Workers} workers up in namespaces ({string.Join(", ", cluster.Nodes.Select(n => $"{n.Name} {n.Host}"))})");
 
-    var suite = new FaultSuite(cluster, network, source, targetPg, targetRoot, sourcePg, options, Log);
+    var suite = new FaultSuite(cluster, network, source, targetPg, targetRoot, targetRelay, sourcePg, options, Log);
     var warm = await suite.WarmUpAsync(ct);
     Log($"warm-up bulk run without a fault: {warm:F1} s; STG equals the source");
 
@@ -83,9 +92,18 @@ try
             results.Add(new IterationResult(i + 1, schedule[i], mode, "-", "suite error: " + e.Message.Split('\n')[0], false, false,
                 await source.CompareAsync(), 0, 0, -1, null, null, "cluster restarted"));
             // Start over from a clean cluster (same namespaces, same journal): bounded, or the suite stops.
-            foreach (var n in cluster.Nodes.ToList()) await cluster.KillAsync(n);
-            cluster.StartAll();
-            await cluster.SettleAsync(TimeSpan.FromSeconds(180), ct);
+            try
+            {
+                foreach (var n in cluster.Nodes.ToList()) await cluster.KillAsync(n);
+                cluster.StartAll();
+                await cluster.SettleAsync(TimeSpan.FromSeconds(180), ct);
+            }
+            catch (Exception again) when (again is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                skipped = schedule.Count - i - 1;
+                Log($"the cluster did not come back ({again.Message.Split('\n')[0]}): stopping the suite; {skipped} iteration(s) not started");
+                break;
+            }
         }
     }
 
@@ -93,7 +111,7 @@ try
         Ferry fault suite: {results.Count} iterations (seed {options.Seed}; kinds {string.Join(", ", options.Kinds.Select(FaultKinds.Name))}),
         coordinator + {options.Workers} workers in network namespaces on 10.213.0.0/24, {options.Tables} tables × {options.Rows:N0} rows (cdc full,
         max_concurrent_extracts {options.Concurrency}), bulk and incremental runs alternating (incremental after a source mutation);
-        warm-up bulk run {warm:F1} s; target outage {options.TargetDown.TotalSeconds:F0} s; {Environment.ProcessorCount} cores; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end; {clock.Elapsed.TotalMinutes:F1} min.
+        warm-up bulk run {warm:F1} s;{(options.Hocon.Count > 0 ? " HOCON overrides: " + string.Join("; ", options.Hocon) + ";" : "")} target outage {options.TargetDown.TotalSeconds:F0} s; {Environment.ProcessorCount} cores; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end; {clock.Elapsed.TotalMinutes:F1} min.
         """;
     Console.WriteLine(FaultReport.Render(setup, results, skipped));
     var bad = results.Sum(r => r.Difference.Lost + r.Difference.Duplicated + r.Difference.Differing + r.Difference.Extra + r.RanTwice + Math.Max(0, r.LeftRunning));
@@ -118,4 +136,13 @@ finally
         try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     else
         Log($"kept {work} (node logs in {work}/cluster/<node>.log)");
+}
+
+static void CopyDirectory(string from, string to)
+{
+    foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+        Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+    Directory.CreateDirectory(to);
+    foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)), overwrite: true);
 }

@@ -103,7 +103,8 @@ public sealed class ProgressWatch
                 if (RegionGone is null)
                 {
                     var sharding = await _api.GetShardingAsync(ct);
-                    if (!sharding.Regions.SelectMany(r => r.Nodes).Any(n => n.Address == address && n.Shards > 0)) RegionGone = now;
+                    // Gone from the shard coordinator's regions (a killed node is still listed, with failed shards, until it is removed).
+                    if (Downed is not null && !sharding.Regions.SelectMany(r => r.Nodes).Any(n => n.Address == address)) RegionGone = now;
                 }
             }
             catch (Exception e) when (e is FerryApiException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)

@@ -100,29 +100,50 @@ public sealed class TestNetwork : IDisposable
 /// </summary>
 public sealed class PostgresRelay : IAsyncDisposable
 {
-    private readonly TcpListener _listener;
     private readonly int _upstreamPort;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _accepting;
+    private TcpListener _listener;
+    private Task _accepting;
 
     public int Port { get; }
 
     public PostgresRelay(int upstreamPort)
     {
         _upstreamPort = upstreamPort;
-        _listener = new TcpListener(IPAddress.Parse(TestNetwork.Gateway), upstreamPort);
-        _listener.Start(512);
         Port = upstreamPort;
-        _accepting = AcceptAsync();
+        (_listener, _accepting) = Listen();
     }
 
-    private async Task AcceptAsync()
+    private (TcpListener, Task) Listen()
+    {
+        var listener = new TcpListener(IPAddress.Parse(TestNetwork.Gateway), _upstreamPort);
+        listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        listener.Start(512);
+        return (listener, AcceptAsync(listener));
+    }
+
+    /// <summary>
+    /// While the server is stopped, the relay stops listening too, so a node's connect is refused as it would be by a
+    /// stopped server (not accepted and then closed). Open connections are ended by the server's own shutdown.
+    /// </summary>
+    public async Task PauseAsync()
+    {
+        _listener.Stop();
+        try { await _accepting; } catch (OperationCanceledException) { }
+    }
+
+    public void Resume() => (_listener, _accepting) = Listen();
+
+    private async Task AcceptAsync(TcpListener listener)
     {
         while (!_stop.IsCancellationRequested)
         {
             TcpClient client;
-            try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
+            try { client = await listener.AcceptTcpClientAsync(_stop.Token); }
             catch (Exception) when (_stop.IsCancellationRequested) { return; }
+            catch (ObjectDisposedException) { return; }
+            catch (SocketException) when (!listener.Server.IsBound) { return; }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted or SocketError.NotSocket) { return; }
             catch (SocketException) { continue; }
             _ = PipeAsync(client);
         }
