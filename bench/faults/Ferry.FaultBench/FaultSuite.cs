@@ -53,7 +53,16 @@ public sealed class FaultSuite(NamespacedCluster cluster, TestNetwork network, F
             try
             {
                 var start = await cluster.Api.StartRunAsync([FaultSource.Pipeline], mode, null, ct);
-                return start.Accepted?.PipelineRunId ?? throw new InvalidOperationException($"run rejected: {start.Rejected?.Reason}");
+                if (start.Accepted is { } accepted) return accepted.PipelineRunId;
+                // A run an earlier fault left hanging would reject every later iteration: cancel it (and say so), then ask again.
+                if (start.Rejected?.ActivePipelineRunId is { } active && DateTime.UtcNow < deadline)
+                {
+                    log($"cancelling {active}, still running from an earlier iteration");
+                    await cluster.Api.CancelRunAsync(active, ct);
+                    await Task.Delay(2000, ct);
+                    continue;
+                }
+                throw new InvalidOperationException($"run rejected: {start.Rejected?.Reason}");
             }
             catch (Exception e) when (e is Cli.Api.FerryApiException or HttpRequestException && DateTime.UtcNow < deadline)
             {
@@ -136,6 +145,8 @@ public sealed class FaultSuite(NamespacedCluster cluster, TestNetwork network, F
                 await Task.Delay(options.TargetDown, ct);
                 await LocalPostgres.StartAsync(targetRoot, new LocalPostgresOptions { Port = target.Port, Durable = true }, ct);
                 targetRelay.Resume();
+                // The suite's own pooled connections to the target died with it.
+                NpgsqlConnection.ClearAllPools();
                 watch.Reference = DateTimeOffset.UtcNow;
                 watch.ReferenceSet = true;
                 notes.Add($"target down {(watch.Reference - fault).TotalSeconds:F1} s");
