@@ -38,13 +38,6 @@ public sealed class ActorQueries(IReadOnlyActorRegistry registry, ApiOptions opt
             : silent;
     }
 
-    /// <summary>A message that has no answer.</summary>
-    public async Task TellAsync<TKey>(object message, string who, CancellationToken ct)
-    {
-        var actor = await FindAsync<TKey>(who, options.AskTimeout, ct);
-        actor.Tell(message, ActorRefs.NoSender);
-    }
-
     /// <summary>While the node is starting, its actors may not be registered yet: wait for them as long as for an answer.</summary>
     private async Task<IActorRef> FindAsync<TKey>(string who, TimeSpan wait, CancellationToken ct)
     {
