@@ -35,3 +35,20 @@ BEGIN
     END IF;
 END
 $$;
+
+-- The run log: the lines nodes wrote while a run was active (src/Shared/Logging/RunLogSink.cs), bounded
+-- per run, so `ferry logs <run-id>` shows them whichever node ran it and after that node is gone.
+CREATE TABLE IF NOT EXISTS ferry.run_log (
+    seq             bigserial PRIMARY KEY,
+    run_id          text NOT NULL,
+    process_id      text,
+    pipeline_run_id text,
+    at              timestamptz NOT NULL,
+    level           text NOT NULL,
+    step            text,
+    node            text NOT NULL,
+    message         text NOT NULL,
+    exception       text
+);
+CREATE INDEX IF NOT EXISTS run_log_run ON ferry.run_log (run_id, seq);
+CREATE INDEX IF NOT EXISTS run_log_pipeline_run ON ferry.run_log (pipeline_run_id, seq) WHERE pipeline_run_id IS NOT NULL;

@@ -59,7 +59,7 @@ try
         Seeds = [$"127.0.0.1:{port}"],   // a cluster of one: the node joins itself
         HoconDirectory = hocon,
         PersistenceConnectionString = target,
-        ConsoleLogLevel = LogLevel.Warning,
+        Logging = new Ferry.Shared.Logging.LogSettings { Level = Serilog.Events.LogEventLevel.Warning },
     }, (builder, _) =>
     {
         builder.AddHocon($"ferry.process.snapshot-every = {every}", HoconAddMode.Prepend);

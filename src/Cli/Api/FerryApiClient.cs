@@ -94,6 +94,10 @@ public sealed class FerryApiClient : IDisposable
         return GetAsync<HistoryList>($"api/history?{string.Join('&', query)}", ct);
     }
 
+    /// <summary>The kept log lines of a run after <paramref name="afterSeq"/> (GET /api/runs/{id}/log).</summary>
+    public Task<RunLogPage> GetRunLogAsync(string runId, long afterSeq, CancellationToken ct) =>
+        GetAsync<RunLogPage>($"api/runs/{Uri.EscapeDataString(runId)}/log?after={afterSeq}", ct);
+
     public Task<ClusterMembership> GetClusterAsync(CancellationToken ct) => GetAsync<ClusterMembership>("api/cluster", ct);
 
     /// <summary>Marks a member Down; answers the membership after it.</summary>

@@ -160,7 +160,7 @@ public static class ClusterCommands
         }
     }
 
-    private static async Task<int> WithClientAsync(string? coordinator, string? token, Func<FerryApiClient, Task<int>> work)
+    internal static async Task<int> WithClientAsync(string? coordinator, string? token, Func<FerryApiClient, Task<int>> work)
     {
         using var client = FerryApiClient.Connect(coordinator, token);
         try

@@ -18,6 +18,7 @@ public static class CommandCatalog
         MetadataCommands.Build(),
         ClusterCommands.Status(),
         ClusterCommands.Runs(),
+        LogCommands.Logs(),
         ClusterCommands.Cluster(),
         ClusterCommands.Sharding(),
     ];

@@ -4,6 +4,7 @@ using Ferry.Cli.Api;
 using Ferry.Cli.Demo;
 using Ferry.Coordinator.Api;
 using Ferry.Shared.Cluster;
+using Ferry.Shared.Logging;
 using Ferry.Cli.Embedded;
 using Ferry.Cli.Rendering;
 using Ferry.Coordinator.Pipelines;
@@ -72,7 +73,9 @@ public static class DemoCommand
         var token = ApiToken.Generate();
         var api = new ApiOptions { Token = token, Address = System.Net.IPAddress.Loopback, Port = LocalPostgres.FreeLoopbackPort() };
         using var node = NodeCommands.BuildHost(new NodeCommands.RoleOptions([FerryNode.CoordinatorRole, FerryNode.WorkerRole], metadataDir,
-            "127.0.0.1", selfPort, [$"127.0.0.1:{selfPort}"], api, Microsoft.Extensions.Logging.LogLevel.Warning));
+            "127.0.0.1", selfPort, [$"127.0.0.1:{selfPort}"], api, new LogSettings { Level = Serilog.Events.LogEventLevel.Warning },
+            // A cluster of one on loopback, with a secret of its own: nothing else can join it.
+            ClusterSecret: ApiToken.Generate()));
         await node.StartAsync(ct);
         using var client = new FerryApiClient(new Uri($"http://127.0.0.1:{api.Port}"), token);
         await WaitUntilUpAsync(client, ct);

@@ -7,6 +7,7 @@ using Ferry.Coordinator.Api;
 using Ferry.Coordinator.Pipelines;
 using Ferry.Shared.Cluster;
 using Ferry.Shared.History;
+using Ferry.Shared.Logging;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Storage;
 using Ferry.Worker.Processes;
@@ -62,7 +63,10 @@ public static class NodeCommands
             Description = "What a node the cluster downed does: rejoin (a new actor system in this process, the default) or exit (code 3, for a service manager) ($FERRY_ON_DOWNED)",
             DefaultValueFactory = _ => Env("FERRY_ON_DOWNED") ?? "rejoin",
         };
-        var command = new Command(name, description) { host, port, seeds, metadataOption, home, tlsCert, waitForDatabase, onDowned };
+        var logFormat = new Option<string>("--log-format") { Description = "text (for people, the default) or json (compact JSON lines, for machines) ($FERRY_LOG_FORMAT)", DefaultValueFactory = _ => Env("FERRY_LOG_FORMAT") ?? "text" };
+        var logLevel = new Option<string>("--log-level") { Description = "Least severe level logged: debug, info, warning, error ($FERRY_LOG_LEVEL)", DefaultValueFactory = _ => Env("FERRY_LOG_LEVEL") ?? "info" };
+        var logFile = new Option<string?>("--log-file") { Description = "Also log to this file as compact JSON, a new file each day, 14 kept ($FERRY_LOG_FILE)", DefaultValueFactory = _ => Env("FERRY_LOG_FILE") };
+        var command = new Command(name, description) { host, port, seeds, metadataOption, home, tlsCert, waitForDatabase, onDowned, logFormat, logLevel, logFile };
         if (roles.Contains(FerryNode.CoordinatorRole)) { command.Options.Add(apiPort); command.Options.Add(apiBind); }
         if (standalone) { command.Options.Add(noEmbedded); command.Options.Add(demoScale); }
         command.SetAction(async (r, ct) =>
@@ -100,6 +104,12 @@ public static class NodeCommands
                     Console.Error.WriteLine($"ferry: {name}: --wait-for-database '{r.GetValue(waitForDatabase)}' is not a duration (120s, 5m, 0)");
                     return 2;
                 }
+                if (!LogSettings.TryParseFormat(r.GetValue(logFormat), out var format) || !LogSettings.TryParseLevel(r.GetValue(logLevel), out var level))
+                {
+                    Console.Error.WriteLine($"ferry: {name}: --log-format must be text or json and --log-level debug, info, warning or error");
+                    return 2;
+                }
+                var logging = new LogSettings { Format = format, Level = level, File = r.GetValue(logFile) };
                 var rejoin = OnDowned(r.GetValue(onDowned));
                 if (rejoin is null)
                 {
@@ -114,7 +124,7 @@ public static class NodeCommands
                     {
                         var tls = r.GetValue(tlsCert) is { Length: > 0 } pfx ? ClusterTls.Load(pfx, Env("FERRY_TLS_CERT_PASSWORD")) : null;
                         var options = new RoleOptions(roles, CommonOptions.MetadataDirectory(r.GetValue(metadataOption)), hostName, selfPort, seedList, api,
-                            ClusterSecret: Env("FERRY_CLUSTER_SECRET"), Tls: tls, WaitForDatabase: wait);
+                            Logging: logging, ClusterSecret: Env("FERRY_CLUSTER_SECRET"), Tls: tls, WaitForDatabase: wait);
                         node = BuildHost(options);
                     }
                     catch (NodeStartException e)
@@ -182,8 +192,7 @@ public static class NodeCommands
     };
 
     public sealed record RoleOptions(string[] Roles, string MetadataDirectory, string Host, int Port, string[] Seeds, ApiOptions? Api,
-        Microsoft.Extensions.Logging.LogLevel ConsoleLogLevel = Microsoft.Extensions.Logging.LogLevel.Information,
-        string? ClusterSecret = null, ClusterTls? Tls = null, TimeSpan? WaitForDatabase = null);
+        LogSettings? Logging = null, string? ClusterSecret = null, ClusterTls? Tls = null, TimeSpan? WaitForDatabase = null);
 
     /// <summary>The node's host with every role it was asked for.</summary>
     public static IHost BuildHost(RoleOptions options)
@@ -201,7 +210,8 @@ public static class NodeCommands
             Seeds = options.Seeds,
             HoconDirectory = Path.Combine(AppContext.BaseDirectory, "hocon"),
             PersistenceConnectionString = target,
-            ConsoleLogLevel = options.ConsoleLogLevel,
+            // Every secret this node can know is masked in every log line it writes.
+            Logging = (options.Logging ?? new LogSettings()) with { Secrets = SecretValues.Of(metadata, options.Api?.Token, options.ClusterSecret) },
             ProcessIds = metadata.ProcessIds,
             ClusterSecret = options.ClusterSecret,
             Tls = options.Tls,
@@ -219,7 +229,7 @@ public static class NodeCommands
                 builder.WithShardRegionProxy<ProcessRegion>(ProcessSharding.TypeName, FerryNode.WorkerRole, new ProcessMessageExtractor());
             if (isCoordinator)
                 builder.AddPipelineRunner(metadata);
-        }, s => s.AddSingleton(history).AddSingleton(metadata)
+        }, s => s.AddSingleton(history).AddSingleton(new RunLog(target)).AddSingleton(metadata)
             // Ferry's own tables are made once, here, before any entity writes its first history row.
             .AddHostedService(_ => new FerrySchemaMigration(history)));
         if (isCoordinator && options.Api is not null)

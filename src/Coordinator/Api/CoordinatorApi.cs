@@ -21,6 +21,7 @@ namespace Ferry.Coordinator.Api;
 /// {
 ///     services.AddSingleton(metadata);                                   // MigrationMetadata: which processes exist
 ///     services.AddSingleton(new RunHistory(targetConnectionString));     // the run history (ferry.run_history)
+///     services.AddSingleton(new RunLog(targetConnectionString));         // the runs' kept log lines (ferry.run_log)
 /// });
 /// var (address, port) = ApiOptions.ParseBind(apiBind);                   // --api-bind; default 127.0.0.1:8080
 /// hb.AddCoordinatorApi(new ApiOptions { Token = ApiToken.ForCoordinator(ApiToken.Home()).Value, Address = address, Port = port });
@@ -69,6 +70,7 @@ public static class CoordinatorApi
                     api.MapRunEndpoints();
                     api.MapProcessEndpoints();
                     api.MapClusterEndpoints();
+                    api.MapLogEndpoints();
                     endpoints.MapFallback((HttpContext c) =>
                         ApiResults.Error(StatusCodes.Status404NotFound, $"no such endpoint: {c.Request.Method} {c.Request.Path}"));
                 });
@@ -131,7 +133,7 @@ public static class CoordinatorApi
     private static void CheckRegistrations(IServiceProvider services)
     {
         var registered = services.GetRequiredService<IServiceProviderIsService>();
-        var missing = new[] { typeof(MigrationMetadata), typeof(RunHistory), typeof(Akka.Hosting.IReadOnlyActorRegistry), typeof(Akka.Actor.ActorSystem) }
+        var missing = new[] { typeof(MigrationMetadata), typeof(RunHistory), typeof(Ferry.Shared.Logging.RunLog), typeof(Akka.Hosting.IReadOnlyActorRegistry), typeof(Akka.Actor.ActorSystem) }
             .Where(t => !registered.IsService(t)).Select(t => t.Name).ToList();
         if (missing.Count > 0)
             throw new InvalidOperationException($"the coordinator's HTTP API needs {string.Join(" and ", missing)} registered in the node's services");

@@ -5,7 +5,10 @@ using Akka.Hosting;
 using Akka.Persistence.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
+using Ferry.Shared.Logging;
 using Ferry.Shared.Serialization;
+using Akka.Logger.Serilog;
+using Serilog;
 using LinqToDB;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -27,8 +30,8 @@ public sealed record NodeOptions
     /// <summary>The target database: the journal, snapshots and remember-entities live in <see cref="PersistenceSchema"/> there.</summary>
     public required string PersistenceConnectionString { get; init; }
     public string PersistenceSchema { get; init; } = "ferry_akka";
-    /// <summary>Least severe log level written to the console (the demo keeps its screen for results).</summary>
-    public LogLevel ConsoleLogLevel { get; init; } = LogLevel.Information;
+    /// <summary>Where and how the node logs (the demo keeps its screen for results: warnings only).</summary>
+    public LogSettings Logging { get; init; } = new();
     /// <summary>The processes the node's metadata defines: part of what a node must share with the cluster to join it.</summary>
     public IReadOnlyList<string> ProcessIds { get; init; } = [];
     /// <summary>The shared cluster secret (FERRY_CLUSTER_SECRET); null = none, allowed on loopback only.</summary>
@@ -70,9 +73,10 @@ public static class FerryNode
         TargetDatabase.EnsureSchema(options.PersistenceConnectionString, options.PersistenceSchema, options.WaitForDatabase,
             message => Console.Error.WriteLine($"ferry: {message}"));
         var hb = Host.CreateDefaultBuilder();
-        hb.ConfigureLogging(l => l.ClearProviders().SetMinimumLevel(options.ConsoleLogLevel)
-            .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
-            .AddFilter("Microsoft", LogLevel.Warning).AddFilter("LinqToDB", LogLevel.Warning));
+        // Akka.Logger.Serilog writes to the static logger: this node's, until the next node in this process replaces it.
+        var logger = FerryLogging.Create(options.Logging, $"{options.Host}:{options.Port}", options.PersistenceConnectionString);
+        Serilog.Log.Logger = logger;
+        hb.UseSerilog(logger, dispose: true);
         hb.ConfigureServices(services =>
         {
             services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
@@ -81,6 +85,8 @@ public static class FerryNode
             {
                 // base.conf is the fallback; a role's file overrides it; the fluent calls below override both.
                 builder.AddHoconFile(Path.Combine(options.HoconDirectory, "base.conf"), HoconAddMode.Append);
+                // What Akka prints itself before its loggers start and after they stop ("Remoting shut down"): warnings only.
+                builder.AddHocon("akka.stdout-loglevel = WARNING", HoconAddMode.Prepend);
                 foreach (var role in options.Roles)
                 {
                     var file = Path.Combine(options.HoconDirectory, $"{role}.conf");
@@ -90,7 +96,7 @@ public static class FerryNode
                 {
                     l.LogLevel = Akka.Event.LogLevel.InfoLevel;
                     l.ClearLoggers();
-                    l.AddLoggerFactory();
+                    l.AddLogger<SerilogLogger>();
                 });
                 var remote = new RemoteOptions { HostName = options.Host, PublicHostName = options.Host, Port = options.Port };
                 if (options.Tls is not null)

@@ -15,6 +15,7 @@ using Ferry.Shared.Processes;
 using Ferry.Shared.Serialization;
 using Ferry.Tests.Infrastructure;
 using Ferry.Shared.History;
+using Ferry.Shared.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -40,6 +41,8 @@ public class ApiTestHost : IAsyncLifetime
     public ConcurrentQueue<RunTargets> ReceivedRuns { get; } = new();
     public CollectedLogs Logs { get; } = new();
     public RunHistory History { get; private set; } = null!;
+    public RunLog RunLog { get; private set; } = null!;
+    public string RunLogConnectionString { get; private set; } = null!;
     public Uri BaseUri { get; private set; } = null!;
     private IHost _host = null!;
 
@@ -52,13 +55,18 @@ public class ApiTestHost : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        History = new RunHistory(await TestPostgres.CreateDatabaseAsync("api"));
+        var database = await TestPostgres.CreateDatabaseAsync("api");
+        History = new RunHistory(database);
+        await History.EnsureAsync();
+        RunLog = new RunLog(database);
+        RunLogConnectionString = database;
         var hb = new HostBuilder();
         hb.ConfigureLogging(l => l.ClearProviders().AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
         hb.ConfigureServices(services =>
         {
             services.AddSingleton(Metadata);
             services.AddSingleton(History);
+            services.AddSingleton(RunLog);
             services.AddAkka(FerryNode.SystemName, (builder, _) =>
             {
                 builder.ConfigureLoggers(l =>

@@ -25,7 +25,7 @@ public sealed class CoordinatorApiTests(ApiTestHost host)
         using var anonymous = host.Http();
         using var wrong = host.Http(ApiToken.Generate());
         foreach (var (method, path) in new[] { ("GET", "api/runs"), ("POST", "api/runs"), ("GET", "api/processes"), ("GET", "api/cluster"),
-                     ("GET", "api/sharding"), ("GET", "api/history"), ("GET", "api/no-such-thing"), ("GET", "API/runs"), ("GET", "//api/runs") })
+                     ("GET", "api/sharding"), ("GET", "api/history"), ("GET", "api/runs/r-1/log"), ("GET", "api/no-such-thing"), ("GET", "API/runs"), ("GET", "//api/runs") })
         {
             foreach (var client in new[] { anonymous, wrong })
             {
@@ -148,6 +148,25 @@ public sealed class CoordinatorApiTests(ApiTestHost host)
         var e = await Assert.ThrowsAsync<FerryApiException>(() => client.GetRunAsync("pr-nope", None));
         Assert.Equal(HttpStatusCode.NotFound, e.Status);
         Assert.Contains("no pipeline run pr-nope", e.Message);
+    }
+
+    [Fact]
+    public async Task A_runs_log_is_served_page_by_page_with_whether_it_still_runs()
+    {
+        var sink = new Ferry.Shared.Logging.RunLogSink(host.RunLogConnectionString, new Ferry.Shared.Logging.SecretMask([]), "w1:4053");
+        var template = new Serilog.Parsing.MessageTemplateParser();
+        await sink.EmitBatchAsync(new[] { "extracted 10 rows", "loaded 10 rows" }.Select(m => new Serilog.Events.LogEvent(DateTimeOffset.UtcNow,
+            Serilog.Events.LogEventLevel.Information, null, template.Parse(m),
+            [new("RunId", new Serilog.Events.ScalarValue("r-api-log")), new("ProcessId", new Serilog.Events.ScalarValue("stg.qvp.users"))])).ToList());
+        using var client = host.Client();
+
+        var page = await client.GetRunLogAsync("r-api-log", 0, None);
+        Assert.Equal(["extracted 10 rows", "loaded 10 rows"], page.Lines.Select(l => l.Message));
+        Assert.False(page.Running);
+        var rest = await client.GetRunLogAsync("r-api-log", page.Next, None);
+        Assert.Empty(rest.Lines);
+        Assert.Equal(page.Next, rest.Next);
+        Assert.Empty((await client.GetRunLogAsync("r-nothing", 0, None)).Lines);
     }
 
     [Fact]
