@@ -4,7 +4,6 @@ using Serilog.Core;
 using Serilog.Events;
 using Serilog.Formatting;
 using Serilog.Formatting.Compact;
-using Serilog.Formatting.Display;
 
 namespace Ferry.Shared.Logging;
 
@@ -16,8 +15,6 @@ namespace Ferry.Shared.Logging;
 /// </summary>
 public static class FerryLogging
 {
-    public const string TextTemplate = "{Timestamp:HH:mm:ss.fff} {Level:u3} {Source}: {Message:lj}{NewLine}{Exception}";
-
     /// <summary>The run log keeps info lines even when the console shows only warnings (the demo).</summary>
     private const LogEventLevel RunLogLevel = LogEventLevel.Information;
 
@@ -35,7 +32,7 @@ public static class FerryLogging
             .Enrich.WithProperty(RunLogContext.Node, node)
             .Enrich.With<ShortSource>();
 
-        ITextFormatter text = settings.Format == LogFormat.Json ? new RenderedCompactJsonFormatter() : new MessageTemplateTextFormatter(TextTemplate);
+        ITextFormatter text = settings.Format == LogFormat.Json ? new RenderedCompactJsonFormatter() : new PlainText();
         config.WriteTo.Console(mask.Wrap(text), restrictedToMinimumLevel: settings.Level);
         if (settings.File is { Length: > 0 } file)
             config.WriteTo.File(mask.Wrap(new RenderedCompactJsonFormatter()), file, restrictedToMinimumLevel: settings.Level,
@@ -54,6 +51,8 @@ public static class FerryLogging
         public void Enrich(LogEvent logEvent, ILogEventPropertyFactory factory)
         {
             var context = logEvent.Properties.TryGetValue(Constants.SourceContextPropertyName, out var v) && v is ScalarValue { Value: string s } ? s : "ferry";
+            // Akka's lines from a string source (the cluster daemon, remoting) name no class: "akka" says where they come from.
+            if (context.EndsWith("DummyClassForStringSources", StringComparison.Ordinal)) context = "akka";
             var tick = context.IndexOf('`');
             if (tick > 0) context = context[..tick];
             var dot = context.LastIndexOf('.');

@@ -2,7 +2,6 @@ using Npgsql;
 using NpgsqlTypes;
 using Serilog.Core;
 using Serilog.Events;
-using Serilog.Formatting.Display;
 
 namespace Ferry.Shared.Logging;
 
@@ -60,15 +59,8 @@ public sealed class RunLogSink(string connectionString, SecretMask mask, string 
         await cmd.ExecuteNonQueryAsync();
     }
 
-    /// <summary>As the console shows it: strings without quotes.</summary>
-    private static readonly MessageTemplateTextFormatter Literal = new("{Message:lj}");
-
-    private static string Render(LogEvent e)
-    {
-        using var text = new StringWriter();
-        Literal.Format(e, text);
-        return text.ToString();
-    }
+    /// <summary>As the console shows it: values without quotes.</summary>
+    private static string Render(LogEvent e) => PlainText.Message(e);
 
     public Task OnEmptyBatchAsync() => Task.CompletedTask;
 

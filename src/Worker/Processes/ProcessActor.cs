@@ -65,7 +65,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
         {
             if (_state.Active is { } run)
             {
-                _log.Info("{0}: resuming run {1} at {2}", _processId, run.RunId, run.Step);
+                _log.For(_processId, run).Info("{0}: resuming run {1} at {2}", _processId, run.RunId, run.Step);
                 StartStep();
             }
             else SnapshotIfDue();   // a journal written before snapshots existed is compacted on its first start
@@ -128,6 +128,8 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
             sender.Tell(new RunAccepted(_processId, runId));
             _stepSeconds.Clear();
             Record(_state.Active!, RunStatus.Running, null, null);
+            _log.For(_processId, _state.Active!).Info("{0}: run {1} started ({2}{3})", _processId, runId, start.Mode.ToString().ToLowerInvariant(),
+                start.PipelineRunId is { } pr ? $", pipeline run {pr}" : "");
             StartStep();
         });
     }
@@ -151,7 +153,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
             {
                 Record(run, RunStatus.Succeeded, ok.Counts, null, ok.Files);
                 Finished(_state.LastSuccess!);
-                _log.Info("{0}: run {1} succeeded: {2}", _processId, ok.RunId, (object?)ok.Files ?? ok.Counts);
+                _log.For(_processId, run).Info("{0}: run {1} succeeded: {2}", _processId, ok.RunId, (object?)ok.Files ?? ok.Counts);
                 SnapshotIfDue();
             }
             else if (e is RunFailed failed)
@@ -159,7 +161,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
                 // A step that ends the run itself: a files run in which some files failed (the others are copied).
                 Record(run, RunStatus.Failed, null, failed.Error, failed.Files);
                 Finished(_state.LastFailure!);
-                _log.Error("{0}: run {1} failed: {2}", _processId, failed.RunId, failed.Error);
+                _log.For(_processId, run).Error("{0}: run {1} failed: {2}", _processId, failed.RunId, failed.Error);
                 SnapshotIfDue();
             }
             else
@@ -183,7 +185,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
             return;
         }
         var wait = _retry.Backoff(_attempts, Random.Shared.NextDouble());
-        _log.Warning("{0}: {1} attempt {2} of {3} failed, next in {4:0.0} s: {5}", _processId, f.Step, _attempts, _retry.MaxRetries + 1, wait.TotalSeconds, f.Error);
+        _log.For(_processId, run).Warning("{0}: {1} attempt {2} of {3} failed, next in {4:0.0} s: {5}", _processId, f.Step, _attempts, _retry.MaxRetries + 1, wait.TotalSeconds, f.Error);
         Timers.StartSingleTimer(RetryTimer, new RetryStep(run.RunId, run.Step), wait);
     }
 
@@ -220,7 +222,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
             _state = _state.Apply(e);
             Record(run, RunStatus.Failed, null, error);
             Finished(_state.LastFailure!);
-            _log.Error("{0}: run {1} failed: {2}", _processId, run.RunId, error);
+            _log.For(_processId, run).Error("{0}: run {1} failed: {2}", _processId, run.RunId, error);
             SnapshotIfDue();
         });
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Event;
 using Ferry.Shared.Bl;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
@@ -35,6 +36,8 @@ public sealed class StepActor : ReceiveActor
     private readonly ActiveRun _run;
     private readonly ProcessServices _services;
     private readonly string _processId;
+    private readonly ILoggingAdapter _log;
+    private readonly System.Diagnostics.Stopwatch _clock = new();
 
     private sealed record Done(IProcessEvent Event);
 
@@ -44,14 +47,17 @@ public sealed class StepActor : ReceiveActor
         _processId = processId;
         _run = run;
         _services = services;
+        _log = Context.GetLogger().For(processId, run);
         Receive<Done>(d =>
         {
+            _log.Info("{0}: {1} done in {2:0.0} s", _processId, Step, _clock.Elapsed.TotalSeconds);
             _entity.Tell(new StepSucceeded(_run.RunId, _run.Step, d.Event));
             Context.Stop(Self);
         });
         Receive<Status.Failure>(f =>
         {
             var cause = f.Cause is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerException! : f.Cause;
+            _log.Warning("{0}: {1} attempt failed after {2:0.0} s: {3}", _processId, Step, _clock.Elapsed.TotalSeconds, cause.Message);
             _entity.Tell(new StepAttemptFailed(_run.RunId, _run.Step, cause.Message, StepFailures.IsPermanent(cause)));
             Context.Stop(Self);
         });
@@ -63,8 +69,14 @@ public sealed class StepActor : ReceiveActor
         var entity = _entity;
         var runId = _run.RunId;
         var progress = new SyncProgress<StepProgress>(p => entity.Tell(new StepProgressed(runId, p)));
-        RunAsync(progress, _cts.Token).PipeTo(self, success: e => new Done(e));
+        _log.Info("{0}: {1} started (run {2})", _processId, Step, runId);
+        _clock.Start();
+        // What the data path logs while the step runs carries the run's properties (the task keeps them).
+        using (RunLogging.Push(_processId, _run))
+            RunAsync(progress, _cts.Token).PipeTo(self, success: e => new Done(e));
     }
+
+    private string Step => _run.Step.ToString().ToLowerInvariant();
 
     protected override void PostStop()
     {

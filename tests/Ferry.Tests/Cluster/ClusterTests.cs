@@ -59,7 +59,7 @@ public class ClusterTests
     }
 
     /// <summary>A bulk run of one process; once it is in <paramref name="step"/>, the worker running it is killed (SIGKILL).</summary>
-    private static async Task<(PipelineRunStatus Run, string? RunId)> RunKillingItsWorkerAsync(FerryClusterHarness cluster, string processId,
+    private static async Task<(PipelineRunStatus Run, string? RunId, FerryClusterHarness.Node Killed)> RunKillingItsWorkerAsync(FerryClusterHarness cluster, string processId,
         ProcessStep step, params FerryClusterHarness.Node[] workers)
     {
         string? runId = null;
@@ -74,7 +74,7 @@ public class ClusterTests
             await FerryClusterHarness.KillAsync(killed);
         });
         Assert.True(killed is not null, $"{processId} finished before it was seen {step.ToString().ToLowerInvariant()}");
-        return (run, runId);
+        return (run, runId, killed);
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public class ClusterTests
         var (coordinator, w0, w1) = await cluster.StartCoordinatorAndTwoWorkersAsync();
         var live = await StgTestBed.ScalarAsync<long>(cluster.QvpConnectionString, "SELECT count(*) FROM public.file_storage WHERE deleted_at IS NULL");
 
-        var (run, runId) = await RunKillingItsWorkerAsync(cluster, "files.qvp", ProcessStep.Copying, w0, w1);
+        var (run, runId, _) = await RunKillingItsWorkerAsync(cluster, "files.qvp", ProcessStep.Copying, w0, w1);
 
         Assert.True(run.State == PipelineRunState.Succeeded, $"{run.State}\n{cluster.Logs()}");
         var process = Assert.Single(run.Processes);
@@ -152,7 +152,7 @@ public class ClusterTests
         await AddLargeTableAsync(cluster, cluster.QvpConnectionString, 1_200_000);
         var (coordinator, w0, w1) = await cluster.StartCoordinatorAndTwoWorkersAsync();
 
-        var (run, runId) = await RunKillingItsWorkerAsync(cluster, "stg.qvp.events", ProcessStep.Loading, w0, w1);
+        var (run, runId, killed) = await RunKillingItsWorkerAsync(cluster, "stg.qvp.events", ProcessStep.Loading, w0, w1);
 
         Assert.True(run.State == PipelineRunState.Succeeded, $"{run.State}\n{cluster.Logs()}");
         var process = Assert.Single(run.Processes);
@@ -170,6 +170,15 @@ public class ClusterTests
         Assert.Equal(
             await StgTestBed.ScalarAsync<string>(cluster.QvpConnectionString, "SELECT md5(string_agg(id::text || kind || payload, ',' ORDER BY id)) FROM public.events"),
             await StgTestBed.ScalarAsync<string>(cluster.TargetConnectionString, "SELECT md5(string_agg(id::text || kind || payload, ',' ORDER BY id)) FROM stg.qvp_events"));
+
+        // The run's log has the lines of both workers, the killed one's included: `ferry logs <run-id>` reads the same page.
+        var survivor = killed == w0 ? w1 : w0;
+        var log = await cluster.Api.GetRunLogAsync(runId!, 0, CancellationToken.None);
+        Assert.Contains(log.Lines, l => l.Node == $"127.0.0.1:{killed.Port}" && l.Message.Contains("extracting started"));
+        Assert.Contains(log.Lines, l => l.Node == $"127.0.0.1:{survivor.Port}" && l.Message.Contains($"resuming run {runId}"));
+        Assert.Contains(log.Lines, l => l.Node == $"127.0.0.1:{survivor.Port}" && l.Message.Contains("succeeded") && l.ProcessId == "stg.qvp.events");
+        Assert.All(log.Lines, l => Assert.Equal(runId, l.RunId));
+        Assert.False(log.Running);
     }
 
     [Fact]
