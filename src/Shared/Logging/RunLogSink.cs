@@ -47,20 +47,24 @@ public sealed class RunLogSink(string connectionString, SecretMask mask, string 
         await using var cmd = new NpgsqlCommand(
             "INSERT INTO ferry.run_log (run_id, process_id, pipeline_run_id, at, level, step, node, message, exception) " +
             "SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9)", conn);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.RunId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.ProcessId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.PipelineRunId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        Column(cmd, rows.Select(r => r.RunId));
+        Column(cmd, rows.Select(r => r.ProcessId));
+        Column(cmd, rows.Select(r => r.PipelineRunId));
         cmd.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.At.ToUniversalTime()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Level).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Step).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Node).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Message).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Exception).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        Column(cmd, rows.Select(r => r.Level));
+        Column(cmd, rows.Select(r => r.Step));
+        Column(cmd, rows.Select(r => r.Node));
+        Column(cmd, rows.Select(r => r.Message));
+        Column(cmd, rows.Select(r => r.Exception));
         await cmd.ExecuteNonQueryAsync();
     }
 
     /// <summary>As the console shows it: values without quotes.</summary>
     private static string Render(LogEvent e) => PlainText.Message(e);
+
+    /// <summary>One text column of the batch, bound as one array parameter (unnest turns the arrays back into rows).</summary>
+    private static void Column(NpgsqlCommand cmd, IEnumerable<string?> values) =>
+        cmd.Parameters.Add(new NpgsqlParameter { Value = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
 
     public Task OnEmptyBatchAsync() => Task.CompletedTask;
 
