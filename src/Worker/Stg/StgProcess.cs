@@ -47,22 +47,63 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
         return await Step(table.ProcessId, "extract", () => new Extractor(store).ExtractAsync(request, progress, ct), ct);
     }
 
-    public Task<LoadResult> LoadAsync(Manifest manifest, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
+    /// <summary>Gives up waiting for another writer of the same STG table after this long (null: wait until cancelled).</summary>
+    public TimeSpan? WriterWaitLimit { get; init; }
+
+    /// <summary>Called when this process waits for the STG table's writer lock, with who holds it.</summary>
+    public Action<string, string>? WaitingForWriter { get; init; }
+
+    /// <summary>Loads a run's files under the table's writer lock (the cluster's process actor runs load and merge as separate steps).</summary>
+    public async Task<LoadResult> LoadAsync(Manifest manifest, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
     {
-        var table = metadata.FindTable(manifest.ProcessId) ?? throw new InvalidOperationException($"{manifest.ProcessId} is not in the metadata");
-        var folder = RunLayout.RunFolder(table, manifest.RunId);
-        return Step(manifest.ProcessId, "load",
-            () => new Loader(store).LoadAsync(manifest, folder, TargetConnectionString, StgSchema, table.Chunking.Parallelism, progress, ct), ct);
+        await using var writer = await WriterLockAsync(manifest, "load", ct);
+        return await LoadLockedAsync(manifest, progress, ct);
     }
 
     /// <param name="progress">Reported when the merge starts (0 of the loaded rows) and when it is done; the merge is one statement.</param>
     public async Task<MergeCounts> MergeAsync(Manifest manifest, long loadedRows, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
     {
+        await using var writer = await WriterLockAsync(manifest, "merge", ct);
+        return await MergeLockedAsync(manifest, loadedRows, progress, ct);
+    }
+
+    /// <summary>The STG table's writer lock, for this run: one writer per STG table at a time.</summary>
+    /// <param name="step">The step that needs it, named in a failure to take it.</param>
+    private Task<StgWriterLock> WriterLockAsync(Manifest manifest, string step, CancellationToken ct) =>
+        Step(manifest.ProcessId, step, () => StgWriterLock.AcquireAsync(TargetConnectionString, StgSchema, manifest.StgTable,
+            $"{manifest.ProcessId} run {manifest.RunId}", WaitingForWriter is { } w ? holder => w(manifest.ProcessId, holder) : null, WriterWaitLimit, ct), ct);
+
+    private async Task<LoadResult> LoadLockedAsync(Manifest manifest, IProgress<StepProgress>? progress, CancellationToken ct)
+    {
+        var table = metadata.FindTable(manifest.ProcessId) ?? throw new InvalidOperationException($"{manifest.ProcessId} is not in the metadata");
+        var folder = RunLayout.RunFolder(table, manifest.RunId);
+        return await DroppingLoadTablesOnFailure(manifest, () => Step(manifest.ProcessId, "load",
+            () => new Loader(store).LoadAsync(manifest, folder, TargetConnectionString, StgSchema, table.Chunking.Parallelism, progress, ct), ct));
+    }
+
+    private async Task<MergeCounts> MergeLockedAsync(Manifest manifest, long loadedRows, IProgress<StepProgress>? progress, CancellationToken ct)
+    {
         var tally = new ProgressTotal(manifest.ProcessId, ProcessStep.Merging, loadedRows, progress);
-        var counts = await Step(manifest.ProcessId, "merge", () => Merger.MergeAsync(manifest, TargetConnectionString, StgSchema, loadedRows, ct), ct);
+        var counts = await DroppingLoadTablesOnFailure(manifest, () => Step(manifest.ProcessId, "merge",
+            () => Merger.MergeAsync(manifest, TargetConnectionString, StgSchema, loadedRows, ct), ct));
         tally.Add(loadedRows, 0);
         tally.Finish();
         return counts;
+    }
+
+    /// <summary>A failed load or merge leaves no load table behind (the next attempt loads the files again).</summary>
+    private async Task<T> DroppingLoadTablesOnFailure<T>(Manifest manifest, Func<Task<T>> work)
+    {
+        try
+        {
+            return await work();
+        }
+        catch
+        {
+            try { await Loader.DropLoadTablesAsync(TargetConnectionString, manifest, CancellationToken.None); }
+            catch (Exception e) when (e is NpgsqlException or ConnectionFailedException) { /* the database is gone: the failure above says why */ }
+            throw;
+        }
     }
 
     /// <summary>A whole run: extract from the source, then load and merge its files.</summary>
@@ -116,12 +157,13 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
     /// <summary>Load and merge an extract's files; <paramref name="extract"/> is how long the extract took, for the report.</summary>
     public async Task<StgRunResult> LoadAndMergeAsync(Manifest manifest, TimeSpan extract, IProgress<StepProgress>? progress, CancellationToken ct)
     {
+        await using var writer = await WriterLockAsync(manifest, "load", ct);
         var clock = Stopwatch.StartNew();
-        var loaded = await LoadAsync(manifest, progress, ct);
+        var loaded = await LoadLockedAsync(manifest, progress, ct);
         var load = clock.Elapsed;
         var counts = loaded.Counts;
         if (!loaded.MergedDirectly)
-            counts = await MergeAsync(manifest, loaded.Rows, progress, ct);
+            counts = await MergeLockedAsync(manifest, loaded.Rows, progress, ct);
         var merge = clock.Elapsed - load;
         return new StgRunResult(manifest.ProcessId, manifest.RunId, manifest.Mode, manifest.TotalRows, manifest.Parts.Sum(p => p.Bytes),
             counts!, extract, load, merge, loaded.SchemaChanges);
