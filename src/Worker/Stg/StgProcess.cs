@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ferry.Shared.History;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
@@ -118,10 +119,61 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
     }
 
     /// <summary>Re-loads an earlier run's files without touching the source.</summary>
-    public async Task<StgRunResult> ReplayAsync(SourceTable table, string runId, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
+    /// <param name="force">Replay even a run older than the one STG last took in (it rolls STG back to that run); see <see cref="ReplayGuard"/>.</param>
+    public async Task<StgRunResult> ReplayAsync(SourceTable table, string runId, bool force = false, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
     {
         var manifest = await ReadManifestAsync(table, runId, ct);
-        return await LoadAndMergeAsync(manifest, TimeSpan.Zero, progress, ct);
+        if (ReplayGuard.Refusal(table.ProcessId, runId, await LastRunAsync(manifest, ct), force) is { } refusal)
+            throw new ReplayRefusedException(refusal);
+        // A replay is a run of its own in the history, naming the run whose files it loads.
+        var replay = new RunRecord(table.ProcessId, RunLayout.NewRunId(DateTimeOffset.UtcNow), null, manifest.Mode, DateTimeOffset.UtcNow,
+            RunStatus.Running, "loading", new Dictionary<string, double>(), null, manifest.TotalRows, Environment.MachineName, ReplayOf: runId);
+        await RecordAsync(replay);
+        try
+        {
+            var result = await LoadAndMergeAsync(manifest, TimeSpan.Zero, progress, ct);
+            await RecordAsync(replay with
+            {
+                Status = RunStatus.Succeeded, Step = "merging", FinishedAt = DateTimeOffset.UtcNow, Counts = result.Counts,
+                Steps = new Dictionary<string, double> { ["loading"] = result.Load.TotalSeconds, ["merging"] = result.Merge.TotalSeconds },
+            });
+            return result;
+        }
+        catch (Exception e)
+        {
+            await RecordAsync(replay with { Status = RunStatus.Failed, FinishedAt = DateTimeOffset.UtcNow, Error = e.Message });
+            throw;
+        }
+    }
+
+    /// <summary>Where replays are recorded (ferry.run_history); null: not recorded.</summary>
+    public RunHistory? History { get; init; }
+
+    /// <summary>Told what went wrong when the history could not be written (the replay itself goes on: the history is a record, not a step).</summary>
+    public Action<string>? HistoryWarning { get; init; }
+
+    private async Task RecordAsync(RunRecord record)
+    {
+        if (History is null) return;
+        try { await History.RecordAsync(record); }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            HistoryWarning?.Invoke($"{record.ProcessId}: could not write run history for replay {record.RunId}: {ErrorText.Of(e)}");
+        }
+    }
+
+    /// <summary>The newest run STG holds rows of (whoever wrote it: the entity, a replay, a --local run), or null when STG is empty or missing.</summary>
+    private async Task<string?> LastRunAsync(Manifest manifest, CancellationToken ct)
+    {
+        var stg = Ferry.Shared.Sql.SqlText.Qualified(StgSchema, manifest.StgTable);
+        return await Step(manifest.ProcessId, "replay", async () =>
+        {
+            await using var conn = await PgConnect.OpenAsync(TargetConnectionString, ct);
+            await using var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", conn) { Parameters = { new() { Value = stg } } };
+            if (!(bool)(await exists.ExecuteScalarAsync(ct))!) return null;
+            await using var cmd = new NpgsqlCommand($"SELECT max(stg_run_id) FROM {stg}", conn);
+            return await cmd.ExecuteScalarAsync(ct) as string;
+        }, ct);
     }
 
     public async Task<Manifest> ReadManifestAsync(SourceTable table, string runId, CancellationToken ct = default)
@@ -182,7 +234,7 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
             {
                 await Task.Delay(FirstBackoff * Math.Pow(2, attempt - 1), ct);
             }
-            catch (Exception e) when (e is not (LoadFailedException or SchemaDriftException or OperationCanceledException or StepFailedException))
+            catch (Exception e) when (e is not (LoadFailedException or SchemaDriftException or OperationCanceledException or StepFailedException or ReplayRefusedException))
             {
                 throw new StepFailedException(processId, step, e);
             }
@@ -197,6 +249,9 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
         _ => false,
     };
 }
+
+/// <summary>A replay that would roll STG back, asked without --force.</summary>
+public sealed class ReplayRefusedException(string message) : Exception(message);
 
 /// <summary>A step failure, in one line a person can act on: process, step, cause.</summary>
 public sealed partial class StepFailedException(string processId, string step, Exception inner)

@@ -41,7 +41,7 @@ public class ReplayRaceTests
             var manifest = await stg.ExtractAsync(table, RunMode.Bulk, RunLayout.NewRunId(DateTimeOffset.UtcNow));
 
             var run = Task.Run(() => stg.LoadAndMergeAsync(manifest, TimeSpan.Zero, null, default));
-            var replay = Task.Run(() => stg.ReplayAsync(table, first.RunId));
+            var replay = Task.Run(() => stg.ReplayAsync(table, first.RunId, force: true));
             var errors = new List<string>();
             foreach (var t in new Task[] { run, replay })
             {
