@@ -36,6 +36,17 @@ BEGIN
 END
 $$;
 
+-- Replays (`ferry replay`, issue 14): a replay is a run of its own (a new run id) that re-loads an
+-- earlier run's files; replay_of names that run. Guarded like the files block above: ALTER only when missing.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = 'ferry' AND table_name = 'run_history' AND column_name = 'replay_of') THEN
+        ALTER TABLE ferry.run_history ADD COLUMN IF NOT EXISTS replay_of text;
+    END IF;
+END
+$$;
+
 -- The run log: the lines nodes wrote while a run was active (src/Shared/Logging/RunLogSink.cs), bounded
 -- per run, so `ferry logs <run-id>` shows them whichever node ran it and after that node is gone.
 CREATE TABLE IF NOT EXISTS ferry.run_log (

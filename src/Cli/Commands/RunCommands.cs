@@ -3,6 +3,7 @@ using System.CommandLine;
 using Ferry.Cli.Api;
 using Ferry.Cli.Rendering;
 using Ferry.Coordinator.Pipelines;
+using Ferry.Shared.History;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Stg;
 using Ferry.Shared.Storage;
@@ -54,8 +55,9 @@ public static class RunCommands
         var process = new Argument<string>("process") { Description = "One process id, e.g. stg.qvp.users" };
         var run = new Option<string?>("--run") { Description = "The run id to re-load (default: the newest complete extract)" };
         var list = new Option<bool>("--list") { Description = "List the runs whose files can be replayed" };
+        var force = new Option<bool>("--force") { Description = "Replay a run older than the one STG last took in (rolls STG back to that run)" };
         var metadataOption = CommonOptions.Metadata();
-        var command = new Command("replay", "Re-load an earlier run's files into STG without touching the source") { process, run, list, metadataOption };
+        var command = new Command("replay", "Re-load an earlier run's files into STG without touching the source") { process, run, list, force, metadataOption };
         command.SetAction(async (r, ct) =>
         {
             var (metadata, store) = Open(r.GetValue(metadataOption));
@@ -65,7 +67,12 @@ public static class RunCommands
                 Console.Error.WriteLine($"ferry replay: {processId} is not an STG table (only source-to-STG runs leave files to replay)");
                 return 2;
             }
-            var stg = new StgProcess(metadata, store);
+            var stg = new StgProcess(metadata, store)
+            {
+                History = new RunHistory(metadata.Target.ToConnectionString("ferry-replay")),
+                HistoryWarning = Console.Error.WriteLine,
+                WaitingForWriter = (id, holder) => Console.Error.WriteLine($"{id}: waiting for the STG writer lock, held by {holder}"),
+            };
             var runs = await stg.ListRunsAsync(table, ct);
             if (r.GetValue(list))
             {
@@ -79,7 +86,12 @@ public static class RunCommands
                 return 1;
             }
             ProcessOutcome outcome;
-            try { outcome = new ProcessOutcome(table.ProcessId, await stg.ReplayAsync(table, runId, new LiveProgress(), ct), null); }
+            try { outcome = new ProcessOutcome(table.ProcessId, await stg.ReplayAsync(table, runId, r.GetValue(force), new LiveProgress(), ct), null); }
+            catch (ReplayRefusedException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 2;
+            }
             catch (Exception e) when (e is not OperationCanceledException) { outcome = new ProcessOutcome(table.ProcessId, null, e.Message); }
             AnsiConsole.Write(RunReport.Build($"ferry replay {runId}", [outcome]));
             return outcome.Succeeded ? 0 : 1;

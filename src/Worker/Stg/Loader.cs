@@ -24,13 +24,31 @@ public sealed class Loader(IObjectStore store)
 {
     public const string LoadSchema = "stg_load";
 
-    public static string LoadTableName(string stgTable, string suffix = "")
+    /// <summary>
+    /// The load table of one run: "&lt;stg table&gt;__&lt;run id&gt;&lt;suffix&gt;", so two writers of the same table never
+    /// share, or drop, each other's load table. A name over 63 bytes keeps the start of the table name and a hash of all of it.
+    /// </summary>
+    public static string LoadTableName(string stgTable, string runId, string suffix = "")
     {
-        var name = stgTable + suffix;
+        var tail = "__" + runId.ToLowerInvariant() + suffix;
+        var name = stgTable + tail;
         if (Encoding.UTF8.GetByteCount(name) <= 63) return name;
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..8].ToLowerInvariant();
-        return name[..Math.Min(name.Length, 40)] + "_" + hash + suffix;
+        var hash = "_" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(stgTable)))[..8].ToLowerInvariant();
+        var head = stgTable;
+        while (Encoding.UTF8.GetByteCount(head + hash + tail) > 63) head = head[..^1];
+        return head + hash + tail;
     }
+
+    /// <summary>Drops a run's load tables (after its merge, or when its load or merge failed).</summary>
+    public static async Task DropLoadTablesAsync(string targetConnectionString, Manifest manifest, CancellationToken ct)
+    {
+        await using var conn = await PgConnect.OpenAsync(targetConnectionString, ct);
+        await conn.ExecAsync(DropLoadTablesSql(manifest), ct);
+    }
+
+    public static string DropLoadTablesSql(Manifest manifest) =>
+        $"DROP TABLE IF EXISTS {SqlText.Qualified(LoadSchema, LoadTableName(manifest.StgTable, manifest.RunId))}; " +
+        $"DROP TABLE IF EXISTS {SqlText.Qualified(LoadSchema, LoadTableName(manifest.StgTable, manifest.RunId, "__keys"))}";
 
     /// <param name="folder">The run folder in the object store that holds the manifest's parts.</param>
     /// <param name="progress">Rows and compressed bytes of the parts loaded so far (each counted once it passed its checks), out of the manifest's rows.</param>
@@ -82,9 +100,9 @@ public sealed class Loader(IObjectStore store)
         }
 
         // Later loads: stage into an unlogged table; parts in parallel, each on its own connection.
-        var load = SqlText.Qualified(LoadSchema, LoadTableName(manifest.StgTable));
-        var keys = SqlText.Qualified(LoadSchema, LoadTableName(manifest.StgTable, "__keys"));
-        await conn.ExecAsync($"DROP TABLE IF EXISTS {load}; DROP TABLE IF EXISTS {keys}", ct);
+        var load = SqlText.Qualified(LoadSchema, LoadTableName(manifest.StgTable, manifest.RunId));
+        var keys = SqlText.Qualified(LoadSchema, LoadTableName(manifest.StgTable, manifest.RunId, "__keys"));
+        await conn.ExecAsync(DropLoadTablesSql(manifest), ct);
         var loadColumns = manifest.Columns.Select(c => $"{SqlText.Ident(c.Name)} {c.StgType}").Append("stg_row_hash bigint NOT NULL");
         // No autovacuum on a table that lives minutes: it would only start mid-load and stall the DDL that follows.
         await conn.ExecAsync($"CREATE UNLOGGED TABLE {load} ({string.Join(", ", loadColumns)}) WITH (autovacuum_enabled = false)", ct);

@@ -16,8 +16,8 @@ public static class Merger
     public static async Task<MergeCounts> MergeAsync(Manifest manifest, string targetConnectionString, string stgSchema, long loadedRows, CancellationToken ct = default)
     {
         var stg = SqlText.Qualified(stgSchema, manifest.StgTable);
-        var load = SqlText.Qualified(Loader.LoadSchema, Loader.LoadTableName(manifest.StgTable));
-        var keys = SqlText.Qualified(Loader.LoadSchema, Loader.LoadTableName(manifest.StgTable, "__keys"));
+        var load = SqlText.Qualified(Loader.LoadSchema, Loader.LoadTableName(manifest.StgTable, manifest.RunId));
+        var keys = SqlText.Qualified(Loader.LoadSchema, Loader.LoadTableName(manifest.StgTable, manifest.RunId, "__keys"));
         var cols = manifest.Columns.Select(c => c.Name).ToList();
         string KeyJoin(string a, string b) => string.Join(" AND ", manifest.Key.Select(k => $"{a}.{SqlText.Ident(k)} = {b}.{SqlText.Ident(k)}"));
         string SoftDeleted(string alias) => manifest.SoftDeleteColumn is { } s ? $"({alias}.{SqlText.Ident(s)} IS NOT NULL)" : "false";
@@ -77,7 +77,7 @@ public static class Merger
                 WHERE t.stg_deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM {stillThere} k WHERE {KeyJoin("k", "t")})
                 """, ct, run.Clone());
 
-        await conn.ExecAsync($"DROP TABLE {load}; DROP TABLE IF EXISTS {keys}", ct);
+        await conn.ExecAsync(Loader.DropLoadTablesSql(manifest), ct);
         await tx.CommitAsync(ct);
         return new MergeCounts(inserted, updated, deleted, unchanged);
     }

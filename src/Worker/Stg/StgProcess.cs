@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ferry.Shared.History;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
@@ -47,22 +48,63 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
         return await Step(table.ProcessId, "extract", () => new Extractor(store).ExtractAsync(request, progress, ct), ct);
     }
 
-    public Task<LoadResult> LoadAsync(Manifest manifest, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
+    /// <summary>Gives up waiting for another writer of the same STG table after this long (null: wait until cancelled).</summary>
+    public TimeSpan? WriterWaitLimit { get; init; }
+
+    /// <summary>Called when this process waits for the STG table's writer lock, with who holds it.</summary>
+    public Action<string, string>? WaitingForWriter { get; init; }
+
+    /// <summary>Loads a run's files under the table's writer lock (the cluster's process actor runs load and merge as separate steps).</summary>
+    public async Task<LoadResult> LoadAsync(Manifest manifest, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
     {
-        var table = metadata.FindTable(manifest.ProcessId) ?? throw new InvalidOperationException($"{manifest.ProcessId} is not in the metadata");
-        var folder = RunLayout.RunFolder(table, manifest.RunId);
-        return Step(manifest.ProcessId, "load",
-            () => new Loader(store).LoadAsync(manifest, folder, TargetConnectionString, StgSchema, table.Chunking.Parallelism, progress, ct), ct);
+        await using var writer = await WriterLockAsync(manifest, "load", ct);
+        return await LoadLockedAsync(manifest, progress, ct);
     }
 
     /// <param name="progress">Reported when the merge starts (0 of the loaded rows) and when it is done; the merge is one statement.</param>
     public async Task<MergeCounts> MergeAsync(Manifest manifest, long loadedRows, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
     {
+        await using var writer = await WriterLockAsync(manifest, "merge", ct);
+        return await MergeLockedAsync(manifest, loadedRows, progress, ct);
+    }
+
+    /// <summary>The STG table's writer lock, for this run: one writer per STG table at a time.</summary>
+    /// <param name="step">The step that needs it, named in a failure to take it.</param>
+    private Task<StgWriterLock> WriterLockAsync(Manifest manifest, string step, CancellationToken ct) =>
+        Step(manifest.ProcessId, step, () => StgWriterLock.AcquireAsync(TargetConnectionString, StgSchema, manifest.StgTable,
+            $"{manifest.ProcessId} run {manifest.RunId}", WaitingForWriter is { } w ? holder => w(manifest.ProcessId, holder) : null, WriterWaitLimit, ct), ct);
+
+    private async Task<LoadResult> LoadLockedAsync(Manifest manifest, IProgress<StepProgress>? progress, CancellationToken ct)
+    {
+        var table = metadata.FindTable(manifest.ProcessId) ?? throw new InvalidOperationException($"{manifest.ProcessId} is not in the metadata");
+        var folder = RunLayout.RunFolder(table, manifest.RunId);
+        return await DroppingLoadTablesOnFailure(manifest, () => Step(manifest.ProcessId, "load",
+            () => new Loader(store).LoadAsync(manifest, folder, TargetConnectionString, StgSchema, table.Chunking.Parallelism, progress, ct), ct));
+    }
+
+    private async Task<MergeCounts> MergeLockedAsync(Manifest manifest, long loadedRows, IProgress<StepProgress>? progress, CancellationToken ct)
+    {
         var tally = new ProgressTotal(manifest.ProcessId, ProcessStep.Merging, loadedRows, progress);
-        var counts = await Step(manifest.ProcessId, "merge", () => Merger.MergeAsync(manifest, TargetConnectionString, StgSchema, loadedRows, ct), ct);
+        var counts = await DroppingLoadTablesOnFailure(manifest, () => Step(manifest.ProcessId, "merge",
+            () => Merger.MergeAsync(manifest, TargetConnectionString, StgSchema, loadedRows, ct), ct));
         tally.Add(loadedRows, 0);
         tally.Finish();
         return counts;
+    }
+
+    /// <summary>A failed load or merge leaves no load table behind (the next attempt loads the files again).</summary>
+    private async Task<T> DroppingLoadTablesOnFailure<T>(Manifest manifest, Func<Task<T>> work)
+    {
+        try
+        {
+            return await work();
+        }
+        catch
+        {
+            try { await Loader.DropLoadTablesAsync(TargetConnectionString, manifest, CancellationToken.None); }
+            catch (Exception e) when (e is NpgsqlException or ConnectionFailedException) { /* the database is gone: the failure above says why */ }
+            throw;
+        }
     }
 
     /// <summary>A whole run: extract from the source, then load and merge its files.</summary>
@@ -77,10 +119,61 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
     }
 
     /// <summary>Re-loads an earlier run's files without touching the source.</summary>
-    public async Task<StgRunResult> ReplayAsync(SourceTable table, string runId, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
+    /// <param name="force">Replay even a run older than the one STG last took in (it rolls STG back to that run); see <see cref="ReplayGuard"/>.</param>
+    public async Task<StgRunResult> ReplayAsync(SourceTable table, string runId, bool force = false, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
     {
         var manifest = await ReadManifestAsync(table, runId, ct);
-        return await LoadAndMergeAsync(manifest, TimeSpan.Zero, progress, ct);
+        if (ReplayGuard.Refusal(table.ProcessId, runId, await LastRunAsync(manifest, ct), force) is { } refusal)
+            throw new ReplayRefusedException(refusal);
+        // A replay is a run of its own in the history, naming the run whose files it loads.
+        var replay = new RunRecord(table.ProcessId, RunLayout.NewRunId(DateTimeOffset.UtcNow), null, manifest.Mode, DateTimeOffset.UtcNow,
+            RunStatus.Running, "loading", new Dictionary<string, double>(), null, manifest.TotalRows, Environment.MachineName, ReplayOf: runId);
+        await RecordAsync(replay);
+        try
+        {
+            var result = await LoadAndMergeAsync(manifest, TimeSpan.Zero, progress, ct);
+            await RecordAsync(replay with
+            {
+                Status = RunStatus.Succeeded, Step = "merging", FinishedAt = DateTimeOffset.UtcNow, Counts = result.Counts,
+                Steps = new Dictionary<string, double> { ["loading"] = result.Load.TotalSeconds, ["merging"] = result.Merge.TotalSeconds },
+            });
+            return result;
+        }
+        catch (Exception e)
+        {
+            await RecordAsync(replay with { Status = RunStatus.Failed, FinishedAt = DateTimeOffset.UtcNow, Error = e.Message });
+            throw;
+        }
+    }
+
+    /// <summary>Where replays are recorded (ferry.run_history); null: not recorded.</summary>
+    public RunHistory? History { get; init; }
+
+    /// <summary>Told what went wrong when the history could not be written (the replay itself goes on: the history is a record, not a step).</summary>
+    public Action<string>? HistoryWarning { get; init; }
+
+    private async Task RecordAsync(RunRecord record)
+    {
+        if (History is null) return;
+        try { await History.RecordAsync(record); }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            HistoryWarning?.Invoke($"{record.ProcessId}: could not write run history for replay {record.RunId}: {ErrorText.Of(e)}");
+        }
+    }
+
+    /// <summary>The newest run STG holds rows of (whoever wrote it: the entity, a replay, a --local run), or null when STG is empty or missing.</summary>
+    private async Task<string?> LastRunAsync(Manifest manifest, CancellationToken ct)
+    {
+        var stg = Ferry.Shared.Sql.SqlText.Qualified(StgSchema, manifest.StgTable);
+        return await Step(manifest.ProcessId, "replay", async () =>
+        {
+            await using var conn = await PgConnect.OpenAsync(TargetConnectionString, ct);
+            await using var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", conn) { Parameters = { new() { Value = stg } } };
+            if (!(bool)(await exists.ExecuteScalarAsync(ct))!) return null;
+            await using var cmd = new NpgsqlCommand($"SELECT max(stg_run_id) FROM {stg}", conn);
+            return await cmd.ExecuteScalarAsync(ct) as string;
+        }, ct);
     }
 
     public async Task<Manifest> ReadManifestAsync(SourceTable table, string runId, CancellationToken ct = default)
@@ -116,12 +209,13 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
     /// <summary>Load and merge an extract's files; <paramref name="extract"/> is how long the extract took, for the report.</summary>
     public async Task<StgRunResult> LoadAndMergeAsync(Manifest manifest, TimeSpan extract, IProgress<StepProgress>? progress, CancellationToken ct)
     {
+        await using var writer = await WriterLockAsync(manifest, "load", ct);
         var clock = Stopwatch.StartNew();
-        var loaded = await LoadAsync(manifest, progress, ct);
+        var loaded = await LoadLockedAsync(manifest, progress, ct);
         var load = clock.Elapsed;
         var counts = loaded.Counts;
         if (!loaded.MergedDirectly)
-            counts = await MergeAsync(manifest, loaded.Rows, progress, ct);
+            counts = await MergeLockedAsync(manifest, loaded.Rows, progress, ct);
         var merge = clock.Elapsed - load;
         return new StgRunResult(manifest.ProcessId, manifest.RunId, manifest.Mode, manifest.TotalRows, manifest.Parts.Sum(p => p.Bytes),
             counts!, extract, load, merge, loaded.SchemaChanges);
@@ -140,7 +234,7 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
             {
                 await Task.Delay(FirstBackoff * Math.Pow(2, attempt - 1), ct);
             }
-            catch (Exception e) when (e is not (LoadFailedException or SchemaDriftException or OperationCanceledException or StepFailedException))
+            catch (Exception e) when (e is not (LoadFailedException or SchemaDriftException or OperationCanceledException or StepFailedException or ReplayRefusedException))
             {
                 throw new StepFailedException(processId, step, e);
             }
@@ -155,6 +249,9 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
         _ => false,
     };
 }
+
+/// <summary>A replay that would roll STG back, asked without --force.</summary>
+public sealed class ReplayRefusedException(string message) : Exception(message);
 
 /// <summary>A step failure, in one line a person can act on: process, step, cause.</summary>
 public sealed partial class StepFailedException(string processId, string step, Exception inner)
