@@ -141,6 +141,17 @@ public sealed class ClusterTableTests
     }
 
     [Fact]
+    public void A_replay_in_the_history_names_the_run_it_replayed()
+    {
+        var history = new HistoryList([
+            new RunHistory.Row("stg.qvp.users", "r-2", null, "bulk", At, At.AddSeconds(4), RunStatus.Succeeded, "done", 100, 0, 3, 0, 97, null, "cli",
+                ReplayOf: "r-1"),
+        ]);
+
+        Assert.Matches(@"stg\.qvp\.users\s*│\s*r-2\s*│\s*replay of r-1\s*│", Render(HistoryTable.Build(history)));
+    }
+
+    [Fact]
     public void A_process_that_did_not_answer_shows_no_answer_and_a_running_one_its_run_and_attempt()
     {
         var processes = new List<ProcessEntry>
