@@ -27,7 +27,7 @@ namespace Ferry.Coordinator.Api;
 /// hb.AddCoordinatorApi(new ApiOptions { Token = ApiToken.ForCoordinator(ApiToken.Home()).Value, Address = address, Port = port });
 /// </code>
 /// The actors come from Akka.Hosting's registry: <see cref="Ferry.Shared.Cluster.PipelineRunnerProxy"/> and
-/// <see cref="Ferry.Shared.Cluster.ProcessRegion"/>. Every path except /healthz needs `Authorization: Bearer &lt;token&gt;`.
+/// <see cref="Ferry.Shared.Cluster.ProcessRegion"/>. Every path except /healthz and /readyz needs `Authorization: Bearer &lt;token&gt;`.
 /// </summary>
 public static class CoordinatorApi
 {
@@ -65,7 +65,7 @@ public static class CoordinatorApi
                 app.UseRouting();
                 app.UseEndpoints(endpoints =>
                 {
-                    endpoints.MapGet(HealthPath, () => Results.Text("ok"));
+                    endpoints.MapHealthEndpoints();
                     var api = endpoints.MapGroup("/api");
                     api.MapRunEndpoints();
                     api.MapProcessEndpoints();
@@ -90,7 +90,8 @@ public static class CoordinatorApi
     /// <summary>Everything except the health probe needs the token: a path that matches no endpoint is refused before it is looked up.</summary>
     private static Task RequireTokenAsync(HttpContext context, RequestDelegate next, ApiOptions options)
     {
-        if (context.Request.Path.Equals(HealthPath, StringComparison.OrdinalIgnoreCase)) return next(context);
+        if (context.Request.Path.Equals(HealthPath, StringComparison.OrdinalIgnoreCase)
+            || context.Request.Path.Equals(HealthEndpoints.ReadyPath, StringComparison.OrdinalIgnoreCase)) return next(context);
         var header = context.Request.Headers.Authorization.ToString();
         var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
         if (ApiToken.Matches(options.Token, presented)) return next(context);
@@ -142,7 +143,7 @@ public static class CoordinatorApi
     private static void LogListening(ILogger log, IServiceProvider services, ApiOptions options)
     {
         var uri = ListeningUri(services);
-        log.LogInformation("HTTP API on {Uri} (every path but {Health} needs the bearer token)", uri, HealthPath);
+        log.LogInformation("HTTP API on {Uri} (every path but {Health} and {Ready} needs the bearer token)", uri, HealthPath, HealthEndpoints.ReadyPath);
         if (!IPAddress.IsLoopback(options.Address))
             log.LogWarning("HTTP API listens beyond this machine ({Address}): it speaks plain HTTP, so put it behind TLS or a private network", options.Address);
     }

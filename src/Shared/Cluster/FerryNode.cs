@@ -29,7 +29,7 @@ public sealed record NodeOptions
     public required string HoconDirectory { get; init; }
     /// <summary>The target database: the journal, snapshots and remember-entities live in <see cref="PersistenceSchema"/> there.</summary>
     public required string PersistenceConnectionString { get; init; }
-    public string PersistenceSchema { get; init; } = "ferry_akka";
+    public string PersistenceSchema { get; init; } = FerryNode.JournalSchema;
     /// <summary>Where and how the node logs (the demo keeps its screen for results: warnings only).</summary>
     public LogSettings Logging { get; init; } = new();
     /// <summary>The processes the node's metadata defines: part of what a node must share with the cluster to join it.</summary>
@@ -59,6 +59,8 @@ public sealed record NodeOptions
 public static class FerryNode
 {
     public const string SystemName = "ferry";
+    /// <summary>Where a node's journal, snapshots and remember-entities live in the target database unless told otherwise.</summary>
+    public const string JournalSchema = "ferry_akka";
     public const string WorkerRole = "worker";
     public const string CoordinatorRole = "coordinator";
 

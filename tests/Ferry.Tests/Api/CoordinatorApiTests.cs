@@ -67,12 +67,23 @@ public sealed class CoordinatorApiTests(ApiTestHost host)
     }
 
     [Fact]
-    public async Task The_health_probe_answers_without_a_token()
+    public async Task The_health_probes_answer_without_a_token_from_the_nodes_real_state()
     {
         using var anonymous = host.Http();
-        using var response = await anonymous.GetAsync("healthz");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("ok", await response.Content.ReadAsStringAsync());
+        foreach (var path in new[] { "healthz", "readyz" })
+        {
+            using var response = await anonymous.GetAsync(path);
+            // This host's target is not a database it can reach: the probe says so instead of a constant "ok".
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            var report = await JsonOf(response);
+            Assert.Equal("failing", report.GetProperty("status").GetString());
+            var checks = report.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c);
+            Assert.True(checks["member"].GetProperty("ok").GetBoolean(), checks["member"].GetProperty("detail").GetString());
+            Assert.False(checks["target"].GetProperty("ok").GetBoolean());
+            Assert.Contains("target database 127.0.0.1:5432/unipacc", checks["target"].GetProperty("detail").GetString());
+            Assert.False(checks["journal"].GetProperty("ok").GetBoolean());
+            Assert.Equal(path == "readyz", checks.ContainsKey("pipeline runner"));
+        }
     }
 
     [Fact]

@@ -179,6 +179,16 @@ public class ClusterTests
         Assert.Contains(log.Lines, l => l.Node == $"127.0.0.1:{survivor.Port}" && l.Message.Contains("succeeded") && l.ProcessId == "stg.qvp.events");
         Assert.All(log.Lines, l => Assert.Equal(runId, l.RunId));
         Assert.False(log.Running);
+
+        // The coordinator reports itself healthy and ready from its real state: member, target, journal, runner.
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{cluster.ApiPort}/") };
+        foreach (var path in new[] { "healthz", "readyz" })
+        {
+            using var probe = await http.GetAsync(path);
+            var body = await probe.Content.ReadAsStringAsync();
+            Assert.True(probe.StatusCode == System.Net.HttpStatusCode.OK, $"{path}: {body}");
+            Assert.Contains("\"journal\"", body);
+        }
     }
 
     [Fact]
