@@ -23,9 +23,11 @@ public static class PgSession
     public static string Node { get; set; } = "";
 
     /// <summary><paramref name="application"/> with the node appended, within PostgreSQL's 63 bytes of application_name.</summary>
-    public static string ApplicationName(string application)
+    public static string ApplicationName(string application) => ApplicationName(application, Node);
+
+    public static string ApplicationName(string application, string node)
     {
-        var name = Node.Length == 0 ? application : $"{application} {Node}";
+        var name = node.Length == 0 ? application : $"{application} {node}";
         return name.Length <= 63 ? name : name[..63];
     }
 
