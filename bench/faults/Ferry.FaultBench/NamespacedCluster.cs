@@ -50,6 +50,8 @@ public sealed class NamespacedCluster : IAsyncDisposable
         _env = new Dictionary<string, string>(connections)
         {
             ["FERRY_API_TOKEN"] = token,
+            // Nodes bound to a non-loopback address refuse to start without one (FerryNode.RefuseUnsafeBinding).
+            ["FERRY_CLUSTER_SECRET"] = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
             ["FERRY_OBJECTS"] = Path.Combine(root, "objects"),
             ["FERRY_METADATA"] = metadata,
         };

@@ -1,3 +1,4 @@
+using Ferry.Shared.Postgres;
 using Akka.Cluster.Hosting;
 
 using Akka.Cluster.Hosting.SBR;
@@ -72,6 +73,7 @@ public static class FerryNode
         Action<IServiceCollection>? configureServices = null)
     {
         RefuseUnsafeBinding(options);
+        PgSession.Node = $"{options.Host}:{options.Port}";
         TargetDatabase.EnsureSchema(options.PersistenceConnectionString, options.PersistenceSchema, options.WaitForDatabase,
             message => Console.Error.WriteLine($"ferry: {message}"));
         var hb = Host.CreateDefaultBuilder();
@@ -122,7 +124,7 @@ public static class FerryNode
                     system.ActorOf(Akka.Actor.Props.Create(() => new TrustGate(credentials, options.Seeds)), TrustGate.Name);
                 });
                 builder.WithSqlPersistence(
-                    connectionString: options.PersistenceConnectionString,
+                    connectionString: PgSession.DetectDeadPeer(options.PersistenceConnectionString, "ferry journal"),
                     providerName: ProviderName.PostgreSQL15,
                     mode: PersistenceMode.Both,
                     schemaName: options.PersistenceSchema,

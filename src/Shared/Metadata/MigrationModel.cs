@@ -1,3 +1,5 @@
+using Ferry.Shared.Postgres;
+
 namespace Ferry.Shared.Metadata;
 
 /// <summary>Everything under metadata/: where the data is and which tables move how.</summary>
@@ -58,10 +60,10 @@ public sealed record PgConnection(
             Database = Database,
             Username = User,
             Password = Password?.Resolve(),
-            ApplicationName = applicationName ?? "ferry",
             CommandTimeout = 0,
             MaxPoolSize = 50,
         };
+        b.DetectDeadPeer(applicationName ?? "ferry");
         if (!string.IsNullOrEmpty(SslMode) && Enum.TryParse<Npgsql.SslMode>(SslMode, ignoreCase: true, out var mode))
             b.SslMode = mode;
         // So that PgConnect names this connection when it cannot be opened.

@@ -35,6 +35,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
     private ProcessState _state;
     private IActorRef? _step;
     private int _attempts;
+    private DateTime _firstFailureAt;
     private string? _lastError;
     private StepProgress? _progress;
     private long _snapshotSequenceNr;
@@ -179,13 +180,15 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
         StopStep();
         _attempts++;
         _lastError = f.Error;
-        if (f.Permanent || !_retry.Retries(_attempts))
+        if (_attempts == 1) _firstFailureAt = DateTime.UtcNow;
+        if (f.Permanent || !_retry.Retries(_attempts, f.ConnectionLoss, DateTime.UtcNow - _firstFailureAt))
         {
             Fail(run, f.Error);
             return;
         }
-        var wait = _retry.Backoff(_attempts, Random.Shared.NextDouble());
-        _log.For(_processId, run).Warning("{0}: {1} attempt {2} of {3} failed, next in {4:0.0} s: {5}", _processId, f.Step, _attempts, _retry.MaxRetries + 1, wait.TotalSeconds, f.Error);
+        var wait = _retry.Backoff(_attempts, Random.Shared.NextDouble(), f.ConnectionLoss);
+        var of = f.ConnectionLoss ? $"(connection lost: retried for up to {_retry.RetryHealableFor.TotalSeconds:0} s)" : $"of {_retry.MaxRetries + 1}";
+        _log.For(_processId, run).Warning("{0}: {1} attempt {2} {3} failed, next in {4:0.0} s: {5}", _processId, f.Step, _attempts, of, wait.TotalSeconds, f.Error);
         Timers.StartSingleTimer(RetryTimer, new RetryStep(run.RunId, run.Step), wait);
     }
 

@@ -19,7 +19,7 @@ public sealed record StepSucceeded(string RunId, ProcessStep Step, IProcessEvent
 /// One failed attempt of a step; the entity decides whether another follows, unless the failure is
 /// <see cref="Permanent"/> (the same input fails the same way: a SQL error in a transform), which ends the run at once.
 /// </summary>
-public sealed record StepAttemptFailed(string RunId, ProcessStep Step, string Error, bool Permanent = false);
+public sealed record StepAttemptFailed(string RunId, ProcessStep Step, string Error, bool Permanent = false, bool ConnectionLoss = false);
 
 /// <summary>The running step's latest progress, sent to its entity (for status queries).</summary>
 public sealed record StepProgressed(string RunId, StepProgress Progress);
@@ -58,7 +58,7 @@ public sealed class StepActor : ReceiveActor
         {
             var cause = f.Cause is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerException! : f.Cause;
             _log.Warning("{0}: {1} attempt failed after {2:0.0} s: {3}", _processId, Step, _clock.Elapsed.TotalSeconds, cause.Message);
-            _entity.Tell(new StepAttemptFailed(_run.RunId, _run.Step, cause.Message, StepFailures.IsPermanent(cause)));
+            _entity.Tell(new StepAttemptFailed(_run.RunId, _run.Step, cause.Message, StepFailures.IsPermanent(cause), StepFailures.IsConnectionLoss(cause)));
             Context.Stop(Self);
         });
     }

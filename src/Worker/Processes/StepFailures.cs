@@ -23,30 +23,47 @@ public static class StepFailures
 {
     public static bool IsPermanent(Exception failure) => Classify(failure) == Kind.Permanent;
 
-    private enum Kind { Transient, Permanent, Unknown }
+    /// <summary>
+    /// A connection lost, refused or closed by a server shutting down or starting up: it heals when the network or
+    /// the server is back, however long that takes, so it is retried by time (ferry.process.retry-healable-for),
+    /// not by count.
+    /// </summary>
+    public static bool IsConnectionLoss(Exception failure) => Classify(failure) == Kind.Connection;
+
+    private enum Kind { Connection, Transient, Permanent, Unknown }
 
     private static Kind Classify(Exception e) => e switch
     {
         AggregateException { InnerExceptions.Count: 1 } a => Classify(a.InnerException!),
         // Wrappers that only add words: the cause decides.
         StepFailedException { InnerException: { } inner } => Classify(inner),
-        TransformFailedException { InnerException: { } inner } => Classify(inner) == Kind.Transient ? Kind.Transient : Kind.Permanent,
+        TransformFailedException { InnerException: { } inner } => Healable(Classify(inner)),
         TransformFailedException or TransformFileException or MetadataException => Kind.Permanent,
         LoadTableMissingException => Kind.Transient,
-        LoadFailedException { InnerException: { } inner } => Classify(inner) == Kind.Transient ? Kind.Transient : Kind.Permanent,
+        LoadFailedException { InnerException: { } inner } => Healable(Classify(inner)),
         LoadFailedException => Kind.Permanent,
         SchemaDriftException or SourceTableNotFoundException => Kind.Permanent,
-        ConnectionFailedException c => c.IsTransient ? Kind.Transient : Kind.Permanent,
-        PostgresException pg => IsTransientState(pg.SqlState) ? Kind.Transient : Kind.Permanent,
-        NpgsqlException { InnerException: PostgresException pg } => IsTransientState(pg.SqlState) ? Kind.Transient : Kind.Permanent,
-        NpgsqlException => Kind.Transient,       // I/O, timeout, a broken connection: Npgsql's own failures
+        ConnectionFailedException c => c.IsTransient ? Kind.Connection : Kind.Permanent,
+        PostgresException pg => OfState(pg.SqlState),
+        NpgsqlException { InnerException: PostgresException pg } => OfState(pg.SqlState),
+        NpgsqlException => Kind.Connection,      // I/O, a timeout, a broken connection: Npgsql's own failures
         ObjectNotFoundException or InvalidDataException => Kind.Permanent,
         AmazonServiceException s => IsTransientStatus(s) ? Kind.Transient : Kind.Permanent,
-        AmazonClientException or HttpRequestException or SocketException or IOException or TimeoutException => Kind.Transient,
+        SocketException or IOException => Kind.Connection,
+        AmazonClientException or HttpRequestException or TimeoutException => Kind.Transient,
         OperationCanceledException => Kind.Transient,
         ArgumentException or InvalidOperationException or NotSupportedException or FormatException => Kind.Permanent,
         _ => Kind.Unknown,
     };
+
+    /// <summary>A wrapper's cause decides only when it may heal; an unknown cause under a wrapper is permanent.</summary>
+    private static Kind Healable(Kind inner) => inner is Kind.Connection or Kind.Transient ? inner : Kind.Permanent;
+
+    /// <summary>The server closed the connection or refuses it for now (08: connection exception; 57P01–57P03: shutdown, crash, starting up).</summary>
+    private static Kind OfState(string sqlState) =>
+        sqlState.StartsWith("08", StringComparison.Ordinal) || sqlState is "57P01" or "57P02" or "57P03" ? Kind.Connection
+        : IsTransientState(sqlState) ? Kind.Transient
+        : Kind.Permanent;
 
     /// <summary>SQLSTATE classes that a later attempt may not meet again.</summary>
     public static bool IsTransientState(string sqlState) =>

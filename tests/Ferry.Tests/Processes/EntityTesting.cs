@@ -10,13 +10,17 @@ namespace Ferry.Tests.Processes;
 /// <summary>What the process-entity tests share: an actor system with Ferry's serializer and in-memory persistence, and "run it to the end".</summary>
 public static class EntityTesting
 {
-    /// <param name="retries">The ferry.process block: retries and backoff of a failed step.</param>
+    /// <param name="retries">
+    /// The ferry.process block: retries and backoff of a failed step. Lost connections are retried by count here
+    /// (retry-healable-for = 0s unless the block says otherwise): the tests stop sources on purpose and want the run
+    /// to end after max-retries, not after the production default of 5 minutes.
+    /// </param>
     public static Config Config(string retries = "max-retries = 2, min-backoff = 100ms, max-backoff = 400ms") => ConfigurationFactory.ParseString($$"""
         akka.loglevel = INFO
         {{Infrastructure.TestSerializer.Hocon}}
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
         akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-        ferry.process { {{retries}} }
+        ferry.process { retry-healable-for = 0s, {{retries}} }
         """);
 
     /// <summary>
@@ -28,7 +32,7 @@ public static class EntityTesting
         akka.loglevel = INFO
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
         akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-        {{(process is null ? "" : $"ferry.process {{ {process} }}")}}
+        {{(process is null ? "" : $"ferry.process {{ retry-healable-for = 0s, {process} }}")}}
         """);
 
     /// <summary>Starts a run and waits until the entity is Idle again with that run as its last success or failure.</summary>

@@ -42,6 +42,39 @@ public class StepFailuresTests
         { "something unknown", new Exception("?") },
     };
 
+    public static TheoryData<string, Exception> ConnectionLoss() => new()
+    {
+        { "a refused connection", new ConnectionFailedException("target (h:5432/t)", new SocketException((int)SocketError.ConnectionRefused)) },
+        { "a server shutting down", new StepFailedException("stg.a.t", "load", Pg("57P01")) },
+        { "a server starting up", Pg("57P03") },
+        { "a connection exception", new LoadFailedException("COPY into stg.t failed", Pg("08006")) },
+        { "a broken connection", new NpgsqlException("Exception while reading from stream", new IOException("reset")) },
+        { "a reset socket", new SocketException((int)SocketError.ConnectionReset) },
+    };
+
+    public static TheoryData<string, Exception> NotConnectionLoss() => new()
+    {
+        { "a deadlock", Pg("40P01") },
+        { "too many connections", Pg("53300") },
+        { "a wrong password", new ConnectionFailedException("target (h:5432/t)", Pg("28P01")) },
+        { "a missing table", new StepFailedException("stg.a.t", "extract", Pg("42P01")) },
+        { "an object store in trouble", new AmazonS3Exception("Slow Down") { StatusCode = HttpStatusCode.ServiceUnavailable } },
+        { "something unknown", new Exception("?") },
+    };
+
+    [Theory]
+    [MemberData(nameof(ConnectionLoss))]
+    public void A_lost_or_refused_connection_heals_with_time_and_is_never_permanent(string what, Exception failure)
+    {
+        Assert.True(StepFailures.IsConnectionLoss(failure), what);
+        Assert.False(StepFailures.IsPermanent(failure), what);
+    }
+
+    [Theory]
+    [MemberData(nameof(NotConnectionLoss))]
+    public void Other_failures_are_retried_by_count_or_not_at_all(string what, Exception failure) =>
+        Assert.False(StepFailures.IsConnectionLoss(failure), what);
+
     [Theory]
     [MemberData(nameof(Permanent))]
     public void A_failure_that_fails_the_same_way_again_is_permanent(string what, Exception failure) =>
