@@ -21,7 +21,8 @@ public sealed record RunRecord(
     string Node,
     MergeCounts? Counts = null,
     string? Error = null,
-    FileCopyCounts? Files = null);
+    FileCopyCounts? Files = null,
+    string? CompleteReason = null);
 
 /// <summary>
 /// Run history in the target PostgreSQL (ferry.run_history): one row per process run, written as its
@@ -63,12 +64,13 @@ public sealed class RunHistory(string connectionString)
         await conn.OpenAsync(ct);
         await using var cmd = new NpgsqlCommand("""
             INSERT INTO ferry.run_history AS h (process_id, run_id, pipeline_run_id, mode, started_at, finished_at, status, step, steps,
-                rows_extracted, inserted, updated, deleted, unchanged, error, node, files_copied, files_skipped, files_failed)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                rows_extracted, inserted, updated, deleted, unchanged, error, node, files_copied, files_skipped, files_failed, complete_reason)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
             ON CONFLICT (process_id, run_id) DO UPDATE SET finished_at = EXCLUDED.finished_at, status = EXCLUDED.status, step = EXCLUDED.step,
                 steps = EXCLUDED.steps, rows_extracted = EXCLUDED.rows_extracted, inserted = EXCLUDED.inserted, updated = EXCLUDED.updated,
                 deleted = EXCLUDED.deleted, unchanged = EXCLUDED.unchanged, error = EXCLUDED.error, node = EXCLUDED.node,
-                files_copied = EXCLUDED.files_copied, files_skipped = EXCLUDED.files_skipped, files_failed = EXCLUDED.files_failed
+                files_copied = EXCLUDED.files_copied, files_skipped = EXCLUDED.files_skipped, files_failed = EXCLUDED.files_failed,
+                complete_reason = COALESCE(EXCLUDED.complete_reason, h.complete_reason)
             WHERE h.finished_at IS NULL OR EXCLUDED.finished_at IS NOT NULL   -- a late "running" never reopens a finished run
             """, conn);
         cmd.Parameters.Add(new() { Value = run.ProcessId });
@@ -90,6 +92,7 @@ public sealed class RunHistory(string connectionString)
         cmd.Parameters.Add(new() { Value = (object?)run.Files?.Copied ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
         cmd.Parameters.Add(new() { Value = (object?)run.Files?.Skipped ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
         cmd.Parameters.Add(new() { Value = (object?)run.Files?.Failed ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new() { Value = (object?)run.CompleteReason ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
