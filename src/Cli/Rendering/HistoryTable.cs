@@ -22,7 +22,8 @@ public static class HistoryTable
             var cells = new List<IRenderable> { Cell(r.ProcessId), Cell(r.RunId) };
             if (withPipeline) cells.Add(Cell(r.PipelineRunId ?? ""));
             cells.AddRange([
-                Cell(r.Mode), Cell(When(r.StartedAt)), Cell(r.FinishedAt is { } end ? Took(end - r.StartedAt) : Took(DateTimeOffset.UtcNow - r.StartedAt) + "…"),
+                // An incremental run that read the whole table says why under its mode (schema drift, full_every).
+                Cell(r.CompleteReason is { } why ? $"{r.Mode}\n{why}" : r.Mode), Cell(When(r.StartedAt)), Cell(r.FinishedAt is { } end ? Took(end - r.StartedAt) : Took(DateTimeOffset.UtcNow - r.StartedAt) + "…"),
                 Status(r), Cell(N(r.RowsExtracted)),
                 // A files run: copied in "inserted", already there in "unchanged" (its failures are in the error).
                 Cell(N(r.Inserted ?? r.FilesCopied)), Cell(N(r.Updated)), Cell(N(r.Deleted)), Cell(N(r.Unchanged ?? r.FilesSkipped)),

@@ -98,7 +98,7 @@ public sealed class RunHistory(string connectionString)
 
     public sealed record Row(string ProcessId, string RunId, string? PipelineRunId, string Mode, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt,
         RunStatus Status, string Step, long? RowsExtracted, long? Inserted, long? Updated, long? Deleted, long? Unchanged, string? Error, string? Node,
-        long? FilesCopied = null, long? FilesSkipped = null, long? FilesFailed = null);
+        long? FilesCopied = null, long? FilesSkipped = null, long? FilesFailed = null, string? CompleteReason = null);
 
     /// <summary>The newest runs, optionally of one process or one pipeline run.</summary>
     public async Task<IReadOnlyList<Row>> ListAsync(string? processId = null, string? pipelineRunId = null, int limit = 50, CancellationToken ct = default)
@@ -108,7 +108,7 @@ public sealed class RunHistory(string connectionString)
         await conn.OpenAsync(ct);
         await using var cmd = new NpgsqlCommand("""
             SELECT process_id, run_id, pipeline_run_id, mode, started_at, finished_at, status, step, rows_extracted, inserted, updated, deleted, unchanged, error, node,
-                   files_copied, files_skipped, files_failed
+                   files_copied, files_skipped, files_failed, complete_reason
             FROM ferry.run_history
             WHERE ($1::text IS NULL OR process_id = $1) AND ($2::text IS NULL OR pipeline_run_id = $2)
             ORDER BY started_at DESC LIMIT $3
@@ -122,7 +122,7 @@ public sealed class RunHistory(string connectionString)
             rows.Add(new Row(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4),
                 r.IsDBNull(5) ? null : r.GetFieldValue<DateTimeOffset>(5), RunStatusText.Parse(r.GetString(6)), r.GetString(7),
                 N(r, 8), N(r, 9), N(r, 10), N(r, 11), N(r, 12), r.IsDBNull(13) ? null : r.GetString(13), r.IsDBNull(14) ? null : r.GetString(14),
-                N(r, 15), N(r, 16), N(r, 17)));
+                N(r, 15), N(r, 16), N(r, 17), r.IsDBNull(18) ? null : r.GetString(18)));
         return rows;
 
         static long? N(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);

@@ -1,3 +1,4 @@
+using Ferry.Shared.History;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Stg;
 using Ferry.Worker.Stg;
@@ -36,6 +37,12 @@ public sealed class StgDriftTests
         Assert.Equal(49, run.RowsExtracted);
         Assert.Equal(1, run.Counts.Deleted);
         await bed.AssertStgEqualsSourceAsync("t", "src_t", ["id", "v", "updated_at", "\"New Col\""], "id");
+
+        // The run history keeps the reason (what `ferry runs` and GET /history show).
+        var history = new RunHistory(bed.TargetConnectionString);
+        await history.RecordAsync(new RunRecord(table.ProcessId, run.RunId, null, RunMode.Incremental, DateTimeOffset.UtcNow, RunStatus.Succeeded,
+            "idle", new Dictionary<string, double>(), DateTimeOffset.UtcNow, run.RowsExtracted, "test", run.Counts, CompleteReason: run.CompleteReason));
+        Assert.Equal(run.CompleteReason, Assert.Single(await history.ListAsync(table.ProcessId)).CompleteReason);
     }
 
     [Fact]
