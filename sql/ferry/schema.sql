@@ -47,6 +47,17 @@ BEGIN
 END
 $$;
 
+-- Why an incremental STG run read the whole table (issue 16: "schema drift: column \"x\" added; complete
+-- extract", "full_every 7d: …"); NULL for bulk, full-mode and ordinary incremental runs.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = 'ferry' AND table_name = 'run_history' AND column_name = 'complete_reason') THEN
+        ALTER TABLE ferry.run_history ADD COLUMN complete_reason text;
+    END IF;
+END
+$$;
+
 -- The run log: the lines nodes wrote while a run was active (src/Shared/Logging/RunLogSink.cs), bounded
 -- per run, so `ferry logs <run-id>` shows them whichever node ran it and after that node is gone.
 CREATE TABLE IF NOT EXISTS ferry.run_log (

@@ -22,8 +22,9 @@ public static class HistoryTable
             var cells = new List<IRenderable> { Cell(r.ProcessId), Cell(r.RunId) };
             if (withPipeline) cells.Add(Cell(r.PipelineRunId ?? ""));
             cells.AddRange([
-                // A replay re-loads an earlier run's files: which one matters more than its mode.
-                Cell(r.ReplayOf is { } of ? $"replay of {of}" : r.Mode), Cell(When(r.StartedAt)), Cell(r.FinishedAt is { } end ? Took(end - r.StartedAt) : Took(DateTimeOffset.UtcNow - r.StartedAt) + "…"),
+                // A replay re-loads an earlier run's files: which one matters more than its mode; an incremental run that
+                // read the whole table says why under its mode (schema drift, full_every).
+                Cell((r.ReplayOf is { } of ? $"replay of {of}" : r.Mode) + (r.CompleteReason is { } why ? $"\n{why}" : "")), Cell(When(r.StartedAt)), Cell(r.FinishedAt is { } end ? Took(end - r.StartedAt) : Took(DateTimeOffset.UtcNow - r.StartedAt) + "…"),
                 Status(r), Cell(N(r.RowsExtracted)),
                 // A files run: copied in "inserted", already there in "unchanged" (its failures are in the error).
                 Cell(N(r.Inserted ?? r.FilesCopied)), Cell(N(r.Updated)), Cell(N(r.Deleted)), Cell(N(r.Unchanged ?? r.FilesSkipped)),

@@ -43,6 +43,6 @@ public static class RunReport
     private static string Secs(TimeSpan t) => $"{t.TotalSeconds:0.0} s";
 
     public static string Line(ProcessOutcome o) => o.Result is { } r
-        ? $"{o.ProcessId}: {r.Counts} ({r.RowsExtracted:N0} rows read in {r.Total.TotalSeconds:0.0} s, run {r.RunId})"
+        ? $"{o.ProcessId}: {r.Counts} ({r.RowsExtracted:N0} rows read in {r.Total.TotalSeconds:0.0} s, run {r.RunId}){(r.CompleteReason is { } why ? "; " + why : "")}"
         : $"{o.ProcessId}: FAILED: {o.Error}";
 }

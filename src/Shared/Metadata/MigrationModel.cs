@@ -121,7 +121,8 @@ public sealed record CdcSpec(
     IReadOnlyList<string> Columns,
     int Days = 7,
     string? WatermarkColumn = null,
-    TimeSpan Overlap = default)
+    TimeSpan Overlap = default,
+    TimeSpan? FullEvery = null)
 {
     public static CdcSpec Full { get; } = new(CdcMode.Full, []);
 }

@@ -23,7 +23,8 @@ public sealed record Manifest(
     PartInfo? Keys,
     string? SoftDeleteColumn,
     DateTimeOffset CreatedAt,
-    ExtractSettings Settings)
+    ExtractSettings Settings,
+    string? CompleteReason = null)
 {
     public const string FileName = "manifest.json";
 

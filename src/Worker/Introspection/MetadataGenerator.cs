@@ -120,7 +120,7 @@ public static partial class MetadataGenerator
         if (rows >= options.WindowThresholdRows)
         {
             if (table.Changes.SupportsWindow)
-                cdc = new CdcSpec(CdcMode.Window, table.Changes.WindowColumns, Days: options.WindowDays);
+                cdc = new CdcSpec(CdcMode.Window, table.Changes.WindowColumns, Days: options.WindowDays, FullEvery: TimeSpan.FromDays(7));
             else
                 notes.Add($"{rows:N0} rows but no created/updated timestamp column: reloaded in full");
         }
@@ -201,6 +201,8 @@ public static partial class MetadataGenerator
         }
         if (t.SoftDeleteColumn is not null) sb.Append($"soft_delete_column: {Scalar(t.SoftDeleteColumn)}\n");
         if (t.KeySweep) sb.Append("key_sweep: true\n");
+        // A window misses updates that leave its columns alone; a weekly complete extract bounds how long (README).
+        if (t.Cdc.FullEvery is { } every) sb.Append($"full_every: {Ferry.Worker.Stg.CompleteExtract.Format(every)}\n");
         return sb.ToString();
     }
 

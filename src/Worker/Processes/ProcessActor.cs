@@ -244,7 +244,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
     {
         var record = new RunRecord(_processId, run.RunId, run.PipelineRunId, run.Mode, run.StartedAt, status, run.Step.ToString().ToLowerInvariant(),
             new Dictionary<string, double>(_stepSeconds), status == RunStatus.Running ? null : DateTimeOffset.UtcNow, run.RowsExtracted, _node,
-            counts, error, files);
+            counts, error, files, run.CompleteReason);
         var log = _log;
         var id = _processId;
         var history = _services.History;

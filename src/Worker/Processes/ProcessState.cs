@@ -9,6 +9,8 @@ public abstract record ActiveRun(string RunId, RunMode Mode, DateTimeOffset Star
 {
     /// <summary>Rows the run's extract wrote (STG runs that got past Extracting); null for the other kinds.</summary>
     public virtual long? RowsExtracted => null;
+    /// <summary>Why an incremental STG run read the whole table (schema drift, full_every), or null.</summary>
+    public virtual string? CompleteReason => null;
 
     /// <summary>The step whose success ends the run.</summary>
     public abstract ProcessStep FinalStep { get; }
@@ -36,6 +38,7 @@ public sealed record StgRun(
     MergeCounts? MergedDirectly = null) : ActiveRun(RunId, Mode, StartedAt, PipelineRunId, Step)
 {
     public override long? RowsExtracted => Manifest?.TotalRows;
+    public override string? CompleteReason => Manifest?.CompleteReason;
     public override ProcessStep FinalStep => ProcessStep.Merging;
 }
 

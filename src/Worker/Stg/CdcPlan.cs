@@ -13,10 +13,13 @@ public sealed record CdcPlan(CdcBounds Bounds, bool Complete, string? Predicate,
     public static CdcPlan Everything(string mode) => new(new CdcBounds(mode, null, [], null), true, null, new Dictionary<string, string>());
 
     /// <param name="stgWatermark">The newest watermark-column value already in STG (null when STG is empty or absent).</param>
-    public static CdcPlan For(SourceTable table, RunMode mode, DateTimeOffset snapshotTime, DateTimeOffset? stgWatermark)
+    /// <param name="completeReason">Why this incremental run must read the whole table (<see cref="CompleteExtract"/>), or null.</param>
+    public static CdcPlan For(SourceTable table, RunMode mode, DateTimeOffset snapshotTime, DateTimeOffset? stgWatermark, string? completeReason = null)
     {
         if (mode == RunMode.Bulk)
             return Everything("bulk");
+        if (completeReason is not null && table.Cdc.Mode != CdcMode.Full)
+            return Everything(table.Cdc.Mode.ToString().ToLowerInvariant());
         switch (table.Cdc.Mode)
         {
             case CdcMode.Full:

@@ -55,7 +55,11 @@ public sealed partial class Extractor(IObjectStore store)
 
         var watermark = table.Cdc.Mode == CdcMode.Watermark && req.Mode == RunMode.Incremental
             ? await StgWatermarkAsync(req, ct) : null;
-        var plan = CdcPlan.For(table, req.Mode, snapshotTime, watermark);
+        var completeReason = req.Mode == RunMode.Incremental && table.Cdc.Mode != CdcMode.Full
+            ? CompleteExtract.Reason(table.Cdc.Mode, columns, await StgColumnsAsync(req, ct), table.Cdc.FullEvery,
+                table.Cdc.FullEvery is null ? null : await LastCompleteAsync(table, ct), snapshotTime)
+            : null;
+        var plan = CdcPlan.For(table, req.Mode, snapshotTime, watermark, completeReason);
         // A complete extract reads the whole table, so the catalog's estimate is what to expect; a CDC window has none.
         var estimate = plan.Complete ? await SourceSchema.EstimateRowsAsync(control, table.Schema, table.Table, ct) : -1;
         var ranges = await PlanRangesAsync(control, table, columns, plan, estimate, ct);
@@ -86,7 +90,7 @@ public sealed partial class Extractor(IObjectStore store)
 
         var manifest = new Manifest(table.ProcessId, req.RunId, table.Source, $"{table.Schema}.{table.Table}", table.StgTable, req.Mode,
             plan.Complete, plan.Bounds, snapshotTime, columns, table.Key, parts, keys, table.SoftDeleteColumn, DateTimeOffset.UtcNow,
-            ExtractSettings.Pinned);
+            ExtractSettings.Pinned, completeReason);
         await store.PutBytesAsync(folder + Manifest.FileName, manifest.ToJson(), ct);
         total.Finish();
         return manifest;
@@ -171,6 +175,36 @@ public sealed partial class Extractor(IObjectStore store)
                 $"{keyColumn.Name} in [{lo?.ToString() ?? "-inf"}, {hi?.ToString() ?? "+inf"})"));
         }
         return ranges;
+    }
+
+    /// <summary>STG's columns (name → type), or null when STG does not exist yet.</summary>
+    private static async Task<IReadOnlyDictionary<string, string>?> StgColumnsAsync(ExtractRequest req, CancellationToken ct)
+    {
+        await using var conn = await PgConnect.OpenAsync(req.TargetConnectionString, ct);
+        await PgCopy.PinSessionAsync(conn, ct);
+        if (!await StgSchemaManager.TableExistsAsync(conn, req.StgSchema, req.Table.StgTable, ct))
+            return null;
+        return (await StgSchemaManager.ReadColumnsAsync(conn, req.StgSchema, req.Table.StgTable, ct)).ToDictionary(c => c.Name, c => c.Type);
+    }
+
+    /// <summary>
+    /// The snapshot time of this table's newest complete extract, from the manifests in the object store
+    /// (run ids sort by time, so the newest are read first and reading stops at the first complete one).
+    /// </summary>
+    private async Task<DateTimeOffset?> LastCompleteAsync(SourceTable table, CancellationToken ct)
+    {
+        var folder = RunLayout.TableFolder(table);
+        var manifests = new List<string>();
+        await foreach (var o in store.ListAsync(folder, ct))
+            if (o.Key.EndsWith("/" + Manifest.FileName, StringComparison.Ordinal))
+                manifests.Add(o.Key);
+        manifests.Sort(StringComparer.Ordinal);
+        for (var i = manifests.Count - 1; i >= 0; i--)
+        {
+            var m = Manifest.FromJson(await store.GetBytesAsync(manifests[i], ct), $"{manifests[i]} in {store.Describe()}");
+            if (m.Complete) return m.SnapshotTime;
+        }
+        return null;
     }
 
     private static async Task<DateTimeOffset?> StgWatermarkAsync(ExtractRequest req, CancellationToken ct)

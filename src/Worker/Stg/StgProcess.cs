@@ -19,7 +19,8 @@ public sealed record StgRunResult(
     TimeSpan Extract,
     TimeSpan Load,
     TimeSpan Merge,
-    IReadOnlyList<string> SchemaChanges)
+    IReadOnlyList<string> SchemaChanges,
+    string? CompleteReason = null)
 {
     public TimeSpan Total => Extract + Load + Merge;
 }
@@ -218,7 +219,7 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
             counts = await MergeLockedAsync(manifest, loaded.Rows, progress, ct);
         var merge = clock.Elapsed - load;
         return new StgRunResult(manifest.ProcessId, manifest.RunId, manifest.Mode, manifest.TotalRows, manifest.Parts.Sum(p => p.Bytes),
-            counts!, extract, load, merge, loaded.SchemaChanges);
+            counts!, extract, load, merge, loaded.SchemaChanges, manifest.CompleteReason);
     }
 
     /// <summary>Runs a step, retrying transient connection failures with exponential backoff; names the step in any other failure.</summary>

@@ -81,7 +81,7 @@ public sealed class MetadataGeneratorTests(GeneratorSourceDatabase db) : IClassF
         Assert.Equal(["code"], countries.Key);
 
         var orders = Table("stg.qvp.orders");
-        Assert.Equal(new CdcSpec(CdcMode.Window, orders.Cdc.Columns, Days: 7), orders.Cdc);
+        Assert.Equal(new CdcSpec(CdcMode.Window, orders.Cdc.Columns, Days: 7, FullEvery: TimeSpan.FromDays(7)), orders.Cdc);
         Assert.Equal(["created_at", "updated_at"], orders.Cdc.Columns);
         Assert.True(orders.KeySweep);
         Assert.Null(orders.SoftDeleteColumn);
@@ -143,6 +143,7 @@ public sealed class MetadataGeneratorTests(GeneratorSourceDatabase db) : IClassF
               columns: [created_at, updated_at]
               days: 7
             key_sweep: true
+            full_every: 7d
             """.ReplaceLineEndings("\n"), text);
         Assert.Contains("table: \"billing.Invoice Items\"\n", File.ReadAllText(_folder.PathOf("tables/qvp/Invoice_Items.yaml")));
     }

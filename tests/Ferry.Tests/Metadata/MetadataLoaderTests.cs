@@ -101,8 +101,21 @@ public sealed class MetadataLoaderTests : IDisposable
         Assert.Equal(TimeSpan.FromMinutes(90), events.Cdc.Overlap);
     }
 
+    [Fact]
+    public void Full_every_is_read_as_a_duration_into_the_tables_cdc()
+    {
+        _folder.Write("tables/qvp/events.yaml", "source: qvp\ntable: events\nkey: [id]\ncdc: { mode: window, columns: [changed_at] }\nfull_every: 7d\n");
+
+        Assert.Equal(TimeSpan.FromDays(7), Assert.Single(MetadataLoader.Load(_folder.Root).Tables).Cdc.FullEvery);
+    }
+
     public static TheoryData<string, string, int, int, string> MalformedTableFiles => new()
     {
+        {
+            "a full_every that is not a duration",
+            "source: qvp\ntable: public.users\nkey: [id]\ncdc: { mode: window, columns: [updated_at] }\nfull_every: 7days\n",
+            5, 13, "'full_every' must be a duration such as 12h, 7d or 1d12h, found '7days'"
+        },
         {
             "a misspelt key",
             "source: qvp\ntable: public.users\nkey: [id]\ncdc:\n  mode: window\n  days: 7\n  colums: [created_at]\n",

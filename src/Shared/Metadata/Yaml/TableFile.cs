@@ -7,7 +7,7 @@ namespace Ferry.Shared.Metadata.Yaml;
 /// <summary>Reads one metadata/tables/&lt;source&gt;/&lt;name&gt;.yaml into a <see cref="SourceTable"/>.</summary>
 internal static partial class TableFile
 {
-    private static readonly string[] Keys = ["source", "table", "name", "stg_table", "key", "cdc", "soft_delete_column", "key_sweep", "chunking"];
+    private static readonly string[] Keys = ["source", "table", "name", "stg_table", "key", "cdc", "soft_delete_column", "key_sweep", "full_every", "chunking"];
     private static readonly string[] CdcKeys = ["mode", "columns", "days", "column", "overlap"];
     private static readonly string[] ChunkingKeys = ["threshold_rows", "rows_per_chunk", "parallelism"];
     private static readonly Dictionary<string, CdcMode> Modes = new(StringComparer.Ordinal)
@@ -105,6 +105,16 @@ internal static partial class TableFile
         var keySweep = f.Bool("key_sweep") ?? false;
         if (keySweep && cdc?.Mode == CdcMode.Full)
             f.Error(f.Node("key_sweep")!.Start, "'key_sweep' applies only to window and watermark tables (a full reload already finds deleted rows)");
+
+        TimeSpan? fullEvery = null;
+        if (f.Scalar("full_every", expected: "a duration such as 7d") is { } fe)
+        {
+            if (ParseDuration(fe.Value) is { } every && every > TimeSpan.Zero) fullEvery = every;
+            else f.Error(fe.Start, $"'full_every' must be a duration such as 12h, 7d or 1d12h, found '{fe.Value}'");
+            if (cdc?.Mode == CdcMode.Full)
+                f.Error(fe.Start, "'full_every' applies only to window and watermark tables (a full table is read whole every run)");
+        }
+        if (cdc is not null && fullEvery is not null) cdc = cdc with { FullEvery = fullEvery };
 
         var chunking = f.Mapping("chunking") is { } chunkMap ? ReadChunking(chunkMap, file, errors) : ChunkingSpec.Default;
 
