@@ -13,7 +13,7 @@ public class StgRetryTests
         var table = StgTestBed.Table("r", ["id"]);
         var process = bed.Process(table);
 
-        // Kill the first COPY the extract starts, while it streams.
+        // Kill the first COPY the extract starts, while it streams (its application_name may name a node started by another test).
         var killer = Task.Run(async () =>
         {
             await using var admin = new NpgsqlConnection(bed.SourceConnectionString);
@@ -21,7 +21,7 @@ public class StgRetryTests
             for (var i = 0; i < 2000; i++)
             {
                 await using var cmd = new NpgsqlCommand(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ferry-extract' AND query LIKE 'COPY%' AND state = 'active'", admin);
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'ferry-extract%' AND query LIKE 'COPY%' AND state = 'active'", admin);
                 if (await cmd.ExecuteScalarAsync() is true) return true;
                 await Task.Delay(10);
             }
