@@ -52,39 +52,28 @@ public static class HealthEndpoints
     {
         var self = Akka.Cluster.Cluster.Get(system).SelfMember;
         var member = new HealthCheck("member", self.Status == MemberStatus.Up, $"{self.Address} is {self.Status.ToString().ToLowerInvariant()}");
-        var problem = await target.ProblemAsync(ct);
+        // One connection answers both: whether the target answers, and whether its journal can be written.
+        var (journal, problem) = await target.ProbeAsync((conn, token) => JournalAsync(conn, metadata.Target.User, token), ct);
         var database = new HealthCheck("target", problem is null, problem ?? $"{metadata.Target.Host}:{metadata.Target.Port}/{metadata.Target.Database} answers");
-        var journal = problem is null ? await JournalAsync(metadata, ct) : new HealthCheck("journal", false, "not checked: the target database is unreachable");
-        return [member, database, journal];
+        return [member, database, journal ?? new HealthCheck("journal", false, "not checked: the target database is unreachable")];
     }
 
     /// <summary>The journal is writable: its table exists, this user may insert into it, and the database is not a read-only standby.</summary>
-    private static async Task<HealthCheck> JournalAsync(MigrationMetadata metadata, CancellationToken ct)
+    private static async Task<HealthCheck> JournalAsync(NpgsqlConnection conn, string user, CancellationToken ct)
     {
         const string table = FerryNode.JournalSchema + ".journal";
-        try
+        await using var cmd = new NpgsqlCommand(
+            "SELECT to_regclass($1) IS NOT NULL, pg_is_in_recovery(), to_regclass($1) IS NOT NULL AND has_table_privilege(to_regclass($1), 'INSERT')", conn);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = table });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (reader.GetBoolean(0), reader.GetBoolean(1), reader.GetBoolean(2)) switch
         {
-            var builder = new NpgsqlConnectionStringBuilder(metadata.Target.ToConnectionString("ferry health")) { Timeout = 2, Pooling = false };
-            await using var conn = new NpgsqlConnection(builder.ConnectionString);
-            await conn.OpenAsync(ct);
-            await using var cmd = new NpgsqlCommand(
-                "SELECT to_regclass($1) IS NOT NULL, pg_is_in_recovery(), to_regclass($1) IS NOT NULL AND has_table_privilege(to_regclass($1), 'INSERT')", conn);
-            cmd.Parameters.Add(new NpgsqlParameter { Value = table });
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            var (exists, standby, insert) = (reader.GetBoolean(0), reader.GetBoolean(1), reader.GetBoolean(2));
-            return (exists, standby, insert) switch
-            {
-                (false, _, _) => new HealthCheck("journal", false, $"{table} does not exist (yet)"),
-                (_, true, _) => new HealthCheck("journal", false, "the target database is a read-only standby"),
-                (_, _, false) => new HealthCheck("journal", false, $"user {metadata.Target.User} may not insert into {table}"),
-                _ => new HealthCheck("journal", true, $"{table} is writable"),
-            };
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException)
-        {
-            return new HealthCheck("journal", false, ApiResults.OneLine(e.Message));
-        }
+            (false, _, _) => new HealthCheck("journal", false, $"{table} does not exist (yet)"),
+            (_, true, _) => new HealthCheck("journal", false, "the target database is a read-only standby"),
+            (_, _, false) => new HealthCheck("journal", false, $"user {user} may not insert into {table}"),
+            _ => new HealthCheck("journal", true, $"{table} is writable"),
+        };
     }
 
     private static async Task<HealthCheck> RunnerAsync(ActorQueries actors, CancellationToken ct)

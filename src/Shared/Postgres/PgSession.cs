@@ -25,10 +25,14 @@ public static class PgSession
     /// <summary><paramref name="application"/> with the node appended, within PostgreSQL's 63 bytes of application_name.</summary>
     public static string ApplicationName(string application) => ApplicationName(application, Node);
 
-    public static string ApplicationName(string application, string node)
+    public static string ApplicationName(string application, string node) =>
+        WithinNameLimit(node.Length == 0 ? application : $"{application} {node}");
+
+    /// <summary><paramref name="name"/> cut to PostgreSQL's 63 bytes of a name (NAMEDATALEN - 1), never inside a character.</summary>
+    public static string WithinNameLimit(string name)
     {
-        var name = node.Length == 0 ? application : $"{application} {node}";
-        return name.Length <= 63 ? name : name[..63];
+        while (System.Text.Encoding.UTF8.GetByteCount(name) > 63) name = name[..^1];
+        return name;
     }
 
     /// <summary>Sets keepalives on both ends and the application name; any <c>Options</c> already there are kept.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Ferry.Shared.Metadata;
+using Ferry.Shared.Postgres;
 using Npgsql;
 
 namespace Ferry.Worker.Stg;
@@ -33,7 +34,7 @@ public sealed class StgWriterLock : IAsyncDisposable
         var builder = new NpgsqlConnectionStringBuilder(targetConnectionString)
         {
             Pooling = false,
-            ApplicationName = Truncate("ferry " + holder, 63),
+            ApplicationName = PgSession.WithinNameLimit("ferry " + holder),
             CommandTimeout = 0,
         };
         var conn = new NpgsqlConnection(builder.ConnectionString);
@@ -94,12 +95,6 @@ public sealed class StgWriterLock : IAsyncDisposable
             """, conn) { Parameters = { new() { Value = key } } };
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct) ? $"pid {r.GetInt32(0)} ({r.GetString(1)})" : "no session (it was just let go)";
-    }
-
-    private static string Truncate(string s, int bytes)
-    {
-        while (Encoding.UTF8.GetByteCount(s) > bytes) s = s[..^1];
-        return s;
     }
 
     public async ValueTask DisposeAsync()
