@@ -1,0 +1,23 @@
+using Ferry.Shared.Metadata;
+
+namespace Ferry.Shared.Verify;
+
+/// <summary>
+/// The verify processes of a migration and their ids: one per STG table (verify.&lt;source&gt;.&lt;table&gt;, comparing the
+/// source table with its STG table), one per files process (verify.files.&lt;name&gt;), and one each for the key
+/// indicators (verify.checks) and the target's foreign keys (verify.orphans).
+/// </summary>
+public static class VerifyProcesses
+{
+    public const string Prefix = "verify.";
+    public const string Checks = "verify.checks";
+    public const string Orphans = "verify.orphans";
+
+    /// <summary>stg.qvp.users → verify.qvp.users.</summary>
+    public static string Of(SourceTable table) => Prefix + table.Source + "." + table.Name;
+
+    /// <summary>files.qvp → verify.files.qvp.</summary>
+    public static string Of(FilesDefinition files) => Prefix + files.ProcessId;
+
+    public static bool IsVerify(string processId) => processId.StartsWith(Prefix, StringComparison.Ordinal);
+}
