@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Ferry.Bench;
 
-/// <summary>The command line: <c>Ferry.Bench [--rows N] [--work DIR] [--keep] [--chunk-rows N] [--threshold-rows N] [--parallelism N] [--shared-buffers 1GB] [--log-min-duration MS] [--explain-min-duration MS]</c>.</summary>
+/// <summary>The command line: <c>Ferry.Bench [--rows N] [--work DIR] [--keep] [--chunk-rows N] [--threshold-rows N] [--parallelism N] [--shared-buffers 1GB] [--log-min-duration MS] [--explain-min-duration MS] [--verify [--leaf-rows N] [--fanout N]]</c>.</summary>
 public sealed record BenchOptions
 {
     public long Rows { get; init; } = 5_000_000;
@@ -18,9 +18,14 @@ public sealed record BenchOptions
     public int? LogMinDurationMs { get; init; }
     /// <summary>Log the plans (auto_explain, with row counts and buffers) of statements slower than this many ms. Diagnosis only: it slows every query.</summary>
     public int? ExplainMinDurationMs { get; init; }
+    /// <summary>Run the verify benchmark (TableVerifier against pgcopydb's count + hash-sum query) instead of the STG cases.</summary>
+    public bool Verify { get; init; }
+    /// <summary>The verify's VerifySettings.LeafRows and Fanout.</summary>
+    public int LeafRows { get; init; } = 2_000;
+    public int Fanout { get; init; } = 16;
 
     public const string Usage =
-        "usage: Ferry.Bench [--rows N] [--work DIR] [--keep] [--chunk-rows N] [--threshold-rows N] [--parallelism N] [--shared-buffers SIZE] [--log-min-duration MS] [--explain-min-duration MS]";
+        "usage: Ferry.Bench [--rows N] [--work DIR] [--keep] [--chunk-rows N] [--threshold-rows N] [--parallelism N] [--shared-buffers SIZE] [--log-min-duration MS] [--explain-min-duration MS] [--verify [--leaf-rows N] [--fanout N]]";
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
@@ -40,6 +45,9 @@ public sealed record BenchOptions
                 "--shared-buffers" => options with { SharedBuffers = Value() },
                 "--log-min-duration" => options with { LogMinDurationMs = (int)Count() },
                 "--explain-min-duration" => options with { ExplainMinDurationMs = (int)Count() },
+                "--verify" => options with { Verify = true },
+                "--leaf-rows" => options with { LeafRows = (int)Count() },
+                "--fanout" => options with { Fanout = (int)Count() },
                 "-h" or "--help" => throw new ArgumentException(Usage),
                 _ => throw new ArgumentException($"unknown argument {args[i]}\n{Usage}"),
             };

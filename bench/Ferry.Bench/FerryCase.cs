@@ -97,7 +97,7 @@ public static class FerryCase
     }
 
     /// <summary>VmHWM: the peak resident set of this process over its whole life, from the kernel.</summary>
-    private static long PeakRssKb()
+    internal static long PeakRssKb()
     {
         foreach (var line in File.ReadLines("/proc/self/status"))
             if (line.StartsWith("VmHWM:", StringComparison.Ordinal))

@@ -6,10 +6,23 @@ using Ferry.Shared.Stg;
 // The Ferry side re-enters this program as a child process (--ferry-case) so its memory is measured alone.
 if (args.Length == 2 && args[0] == FerryCase.Flag)
     return await FerryCase.ChildMainAsync(args[1]);
+if (args.Length == 2 && args[0] == VerifyCase.Flag)
+    return await VerifyCase.ChildMainAsync(args[1]);
 
 BenchOptions options;
 try { options = BenchOptions.Parse(args); }
 catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
+
+if (options.Verify)
+{
+    var clock = Stopwatch.StartNew();
+    try { return await VerifyBench.RunAsync(options, m => Console.Error.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] {m}")); }
+    catch (Exception e) when (e is not OutOfMemoryException)
+    {
+        Console.Error.WriteLine($"verify benchmark failed: {e}");
+        return 1;
+    }
+}
 
 var work = Path.GetFullPath(options.WorkDirectory ?? Path.Combine(Path.GetTempPath(), $"ferry-bench-{Environment.ProcessId}"));
 var sqlFolder = Path.Combine(AppContext.BaseDirectory, "sql");

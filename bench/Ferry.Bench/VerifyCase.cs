@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Ferry.Shared.Metadata;
+using Ferry.Shared.Verify;
+using Ferry.Worker.Verify;
+
+namespace Ferry.Bench;
+
+/// <summary>One Ferry verify of the bench table, as the parent describes it to the child process.</summary>
+public sealed record VerifyCaseSpec(int Port, string User, int LeafRows, int Fanout, string ResultFile);
+
+/// <summary>What the child reports: the verify's own figures, the keys it found, and its peak memory.</summary>
+public sealed record VerifyCaseResult(string Outcome, long SourceRows, long TargetRows, long Ranges, double Seconds,
+    IReadOnlyList<string> Items, long PeakRssKb, long PeakWorkingSetKb, long AllocatedBytes);
+
+/// <summary>
+/// Ferry's side of the verify benchmark: <see cref="TableVerifier.VerifyAsync"/> on public.orders against
+/// stg.shop_orders, in a child process (this binary with --verify-case) so that its peak memory is the verifier's alone.
+/// </summary>
+public static class VerifyCase
+{
+    public const string Flag = "--verify-case";
+
+    public static async Task<(VerifyCaseResult Result, TimeSpan Wall)> RunChildAsync(VerifyCaseSpec spec, string specFile,
+        IReadOnlyDictionary<string, string> environment)
+    {
+        await File.WriteAllBytesAsync(specFile, JsonSerializer.SerializeToUtf8Bytes(spec));
+        File.Delete(spec.ResultFile);
+        var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this program's path");
+        var psi = new ProcessStartInfo(self) { UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+            psi.ArgumentList.Add(typeof(VerifyCase).Assembly.Location);
+        psi.ArgumentList.Add(Flag);
+        psi.ArgumentList.Add(specFile);
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
+        var clock = Stopwatch.StartNew();
+        using var child = Process.Start(psi) ?? throw new InvalidOperationException("could not start the verify child process");
+        await child.WaitForExitAsync();
+        var wall = clock.Elapsed;
+        if (child.ExitCode != 0)
+            throw new InvalidOperationException($"the verify child process failed ({child.ExitCode}); its error is above");
+        var result = JsonSerializer.Deserialize<VerifyCaseResult>(await File.ReadAllBytesAsync(spec.ResultFile))
+                     ?? throw new InvalidOperationException("the verify child wrote an empty result");
+        return (result, wall);
+    }
+
+    public static async Task<int> ChildMainAsync(string specFile)
+    {
+        var spec = JsonSerializer.Deserialize<VerifyCaseSpec>(await File.ReadAllBytesAsync(specFile))
+                   ?? throw new InvalidOperationException($"{specFile} is empty");
+        var fake = new FerryCaseSpec(spec.Port, spec.User, "", 7, 0, 0, 1, Shared.Stg.RunMode.Bulk, "");
+        var table = FerryCase.Table(fake);
+        var metadata = FerryCase.Metadata(fake, table);
+        var clock = Stopwatch.StartNew();
+        var result = await TableVerifier.VerifyAsync(table, metadata.Sources["shop"].ToConnectionString("ferry-bench"),
+            metadata.Target.ToConnectionString("ferry-bench"), "stg", new VerifySettings(TimeSpan.FromMinutes(15), spec.LeafRows, spec.Fanout));
+        var seconds = clock.Elapsed.TotalSeconds;
+        using var self = Process.GetCurrentProcess();
+        var report = new VerifyCaseResult(result.Outcome.ToString(), result.SourceRows, result.TargetRows, result.Ranges, seconds,
+            result.Items.Select(i => $"{i.Kind} {i.Item} [{string.Join(",", i.Columns)}]").ToList(), FerryCase.PeakRssKb(),
+            self.PeakWorkingSet64 / 1024, GC.GetTotalAllocatedBytes());
+        await File.WriteAllBytesAsync(spec.ResultFile, JsonSerializer.SerializeToUtf8Bytes(report));
+        return 0;
+    }
+}
