@@ -246,6 +246,28 @@ public class TableVerifierTests
     }
 
     [Fact]
+    public async Task A_uuid_keyed_table_is_ranged_by_the_histogram_of_its_STG_key_and_bisected()
+    {
+        var table = StgTestBed.Table("devices", ["id"]);
+        await using var bed = await LoadedAsync("vuuid", """
+            CREATE TABLE devices (id uuid PRIMARY KEY, label text);
+            INSERT INTO devices SELECT md5(g::text)::uuid, 'device ' || g FROM generate_series(1, 3000) g;
+            """, table);
+        await bed.ExecTargetAsync($"UPDATE stg.src_devices SET label = 'renamed' WHERE id = md5('77')::uuid; DELETE FROM stg.src_devices WHERE id = md5('1500')::uuid");
+
+        var result = await VerifyAsync(bed, table, VerifySettings.Default with { LeafRows = 20, Fanout = 4 });
+
+        var expected = new[] { (DifferenceKind.Different, "id=" + await KeyAsync(bed, "77")), (DifferenceKind.Missing, "id=" + await KeyAsync(bed, "1500")) };
+        Assert.Equal(expected.OrderBy(e => e.Item2, StringComparer.Ordinal), result.Items.Select(i => (i.Kind, i.Item)));
+        Assert.Equal((3000, 2999), (result.SourceRows, result.TargetRows));
+        // The histogram gives about 100 first-level buckets of 30 rows: the two differing ones are split once more.
+        Assert.True(result.Ranges > 100, $"ranges compared: {result.Ranges}");
+    }
+
+    private static async Task<string> KeyAsync(StgTestBed bed, string seed) =>
+        await StgTestBed.ScalarAsync<string>(bed.SourceConnectionString, $"SELECT md5('{seed}')::uuid::text");
+
+    [Fact]
     public async Task A_table_without_a_usable_key_is_compared_by_count_and_digest_and_says_so()
     {
         await using var bed = await LoadedAsync("vnokey", OrdersSql, Orders);
