@@ -23,6 +23,9 @@ public static class TableVerifier
     /// <summary>First-level buckets at most: one group each in a single aggregate, a few MB of results at worst.</summary>
     private const long MaxFirstBuckets = 100_000;
 
+    /// <summary>Differing leaves read in one query (two bound values each, far below PostgreSQL's 65,535).</summary>
+    private const int LeavesPerQuery = 500;
+
     public const string NoKeyNote = "no usable key: compared by count and digest only";
 
     public static async Task<VerifyResult> VerifyAsync(SourceTable table, string sourceConnectionString, string targetConnectionString,
@@ -125,7 +128,11 @@ public static class TableVerifier
                 ? await EqualWidthAsync(column, ct)
                 // Equal-frequency bounds for free: the planner's histogram of the STG column (STG is ours to ANALYZE; the source is not).
                 : await TableSide.HistogramAsync(targetConnectionString, _stg.Schema, _stg.Table, column, _stg.Types[column], ct);
-            await CompareRangeAsync(column, KeyRange.All, thresholds, long.MaxValue, 0, ct);
+            var leaves = new List<KeyRange>();
+            await CompareRangeAsync(column, KeyRange.All, thresholds, long.MaxValue, 0, leaves, ct);
+            // The differing leaves row by row, many per query: one round trip and one index pass per side, not one per leaf.
+            foreach (var batch in leaves.Chunk(LeavesPerQuery))
+                await CompareRowsAsync(column, batch, ct);
         }
 
         private bool SourceSchemaIsInteger(string column) =>
@@ -152,9 +159,11 @@ public static class TableVerifier
 
         /// <summary>
         /// One level of the bisection: digests per bucket of <paramref name="range"/> on both sides; a differing bucket
-        /// small enough (or that cannot be split further) is compared row by row, a bigger one split into Fanout parts.
+        /// small enough (or that cannot be split further) becomes a leaf to compare row by row, a bigger one is split into Fanout parts.
+        /// Leaves are collected in ascending key order.
         /// </summary>
-        private async Task CompareRangeAsync(string column, KeyRange range, IReadOnlyList<string> thresholds, long parentRows, int depth, CancellationToken ct)
+        private async Task CompareRangeAsync(string column, KeyRange range, IReadOnlyList<string> thresholds, long parentRows, int depth,
+            List<KeyRange> leaves, CancellationToken ct)
         {
             var (sb, tb) = await BothAsync(
                 _source.RangeBucketsAsync(_shape.Columns, column, range, thresholds, ct),
@@ -174,15 +183,15 @@ public static class TableVerifier
                 if (rows > settings.LeafRows && depth < MaxDepth && rows < parentRows)
                     splits = await (s.Rows >= t.Rows ? _source : _stg).SplitPointsAsync(column, sub, Math.Max(2, settings.Fanout), ct);
                 if (splits.Count == 0)
-                    await CompareRowsAsync(column, sub, ct);
+                    leaves.Add(sub);
                 else
-                    await CompareRangeAsync(column, sub, splits, rows, depth + 1, ct);
+                    await CompareRangeAsync(column, sub, splits, rows, depth + 1, leaves, ct);
             }
         }
 
-        private async Task CompareRowsAsync(string column, KeyRange range, CancellationToken ct)
+        private async Task CompareRowsAsync(string column, IReadOnlyList<KeyRange> ranges, CancellationToken ct)
         {
-            var (s, t) = await BothAsync(_source.RangeRowsAsync(_shape, column, range, ct), _stg.RangeRowsAsync(_shape, column, range, ct));
+            var (s, t) = await BothAsync(_source.RangeRowsAsync(_shape, column, ranges, ct), _stg.RangeRowsAsync(_shape, column, ranges, ct));
             await using (s)
             await using (t)
                 await TableLeafComparison.CompareAsync(_shape, s, t, _items, ct);
