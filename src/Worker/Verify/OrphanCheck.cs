@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Sql;
 using Ferry.Shared.Verify;
@@ -33,10 +32,6 @@ public sealed record ForeignKey(
 public static class OrphanCheck
 {
     public const int DefaultKeysPerConstraint = 10;
-
-    private const string CatalogResource = "Ferry.Worker.Sql.verify.foreign_keys.sql";
-
-    private static readonly string CatalogQuery = ReadResource(CatalogResource);
 
     /// <summary>The foreign keys of every schema the migration's transforms write (unipacc for the demo).</summary>
     public static Task<VerifyResult> RunAsync(MigrationMetadata metadata, CancellationToken ct, int keysPerConstraint = DefaultKeysPerConstraint)
@@ -90,7 +85,7 @@ public static class OrphanCheck
     /// <summary>Every foreign key whose child table is in <paramref name="schemas"/>, by child table and name.</summary>
     public static async Task<IReadOnlyList<ForeignKey>> ForeignKeysAsync(NpgsqlConnection conn, IReadOnlyList<string> schemas, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand(CatalogQuery, conn);
+        await using var cmd = new NpgsqlCommand(VerifySql.ForeignKeys, conn);
         cmd.Parameters.Add(new NpgsqlParameter { Value = schemas.ToArray() });
         var keys = new List<ForeignKey>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -137,13 +132,5 @@ public static class OrphanCheck
             items.Add(new VerifyDifference(DifferenceKind.Orphan, $"{fk.Child} {key}", fk.ChildColumns, Target: values, Detail: detail));
         }
         return (count, items);
-    }
-
-    private static string ReadResource(string name)
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(name)
-            ?? throw new InvalidOperationException($"{name} is not embedded in {Assembly.GetExecutingAssembly().GetName().Name}");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }
