@@ -4,6 +4,15 @@ namespace Ferry.Shared.Metadata;
 public enum ChecksumFormat { Md5Hex, Md5Base64 }
 
 /// <summary>
+/// A business-layer column that holds the target keys of copied objects (unipacc.attachments.target_key):
+/// verify.files checks that each non-NULL value there names an object in the target store.
+/// </summary>
+public sealed record ObjectReference(string Schema, string Table, string Column)
+{
+    public override string ToString() => $"{Schema}.{Table}.{Column}";
+}
+
+/// <summary>
 /// One files process, <c>files.&lt;name&gt;</c>, from metadata/files/&lt;name&gt;.yaml: which source table lists
 /// the objects (and in which columns), where the objects are, and where they go.
 /// </summary>
@@ -28,6 +37,12 @@ public sealed record FilesDefinition(
     public const int DefaultWindowDays = 2;
     public const int DefaultParallelism = 8;
 
+    /// <summary>
+    /// referenced_by: the BL column that points at this process's copies, or null. Several processes may name the
+    /// same column: each verifies the values that fit its own <see cref="TargetKeyTemplate"/>.
+    /// </summary>
+    public ObjectReference? ReferencedBy { get; init; }
+
     /// <summary>The placeholder of <see cref="TargetKeyTemplate"/> that stands for the object's source key.</summary>
     public const string KeyPlaceholder = "{key}";
 
@@ -38,4 +53,14 @@ public sealed record FilesDefinition(
 
     /// <summary>Where an object goes in the target store: the template with {key} replaced, e.g. qvp/{key} → qvp/uploads/1.pdf.</summary>
     public string TargetKeyOf(string sourceKey) => TargetKeyTemplate.Replace(KeyPlaceholder, sourceKey, StringComparison.Ordinal);
+
+    /// <summary>The template's fixed text before and after {key}: qvp/{key} → ("qvp/", "").</summary>
+    public (string Prefix, string Suffix) TargetKeyParts
+    {
+        get
+        {
+            var at = TargetKeyTemplate.IndexOf(KeyPlaceholder, StringComparison.Ordinal);
+            return at < 0 ? (TargetKeyTemplate, "") : (TargetKeyTemplate[..at], TargetKeyTemplate[(at + KeyPlaceholder.Length)..]);
+        }
+    }
 }

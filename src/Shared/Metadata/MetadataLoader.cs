@@ -28,6 +28,7 @@ public static class MetadataLoader
         var connections = ReadConnections(root, errors, positions);
         var tables = ReadTables(root, connections, errors, positions);
         var transforms = ReadTransforms(connections, errors);
+        var checks = ReadChecks(connections, errors);
         var files = FilesFile.ReadFolder(root, connections, errors, positions);
         var processIds = tables.Select(t => t.ProcessId).Concat(transforms.Select(t => t.ProcessId)).Concat(files.Select(f => f.ProcessId)).ToList();
         // A broken file hides the processes it defines (a connections.yaml error hides every transform):
@@ -39,6 +40,7 @@ public static class MetadataLoader
         {
             Pipelines = pipelines,
             Transforms = transforms,
+            Checks = checks,
             Files = files,
         };
     }
@@ -141,6 +143,34 @@ public static class MetadataLoader
             }
         }
         return transforms;
+    }
+
+    /// <summary>Every key indicator of target.checks; each bad one is an error naming its file and line, and each source it queries must be defined.</summary>
+    private static IReadOnlyList<Verify.CheckFile> ReadChecks(MigrationConnections? connections, List<MetadataError> errors)
+    {
+        if (connections?.ChecksFolder is not { } folder) return [];
+        var checks = new List<Verify.CheckFile>();
+        foreach (var path in Directory.GetFiles(folder, "*.sql").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                var check = Verify.CheckFile.Load(path);
+                var unknown = check.Sources.Where(q => !connections.Sources.ContainsKey(q.Source!)).ToList();
+                foreach (var q in unknown)
+                    errors.Add(new MetadataError(path, q.Line, null, $"unknown source '{q.Source}' (defined: {string.Join(", ", connections.Sources.Keys)})"));
+                if (unknown.Count == 0) checks.Add(check);
+            }
+            catch (Verify.CheckFileException e)
+            {
+                var (line, message) = Bl.TransformFile.SplitLocation(e.Message);
+                errors.Add(new MetadataError(path, line, null, message));
+            }
+            catch (IOException e)
+            {
+                errors.Add(new MetadataError(path, null, null, $"cannot read: {e.Message}"));
+            }
+        }
+        return checks;
     }
 
     /// <summary>metadata/pipelines.yaml is optional: without it there are no pipelines.</summary>

@@ -13,6 +13,9 @@ public sealed record MigrationConnections(
     /// <summary>target.transforms: the folder of BL transform files (absolute), or null when the migration has no business layer.</summary>
     public string? TransformsFolder { get; init; }
 
+    /// <summary>target.checks: the folder of key indicator files (sql/checks, absolute), or null when the migration has none.</summary>
+    public string? ChecksFolder { get; init; }
+
     public PgConnection Source(string name) =>
         Sources.TryGetValue(name, out var c) ? c
         : throw new MetadataException(new MetadataError(Path.Combine(Root, MetadataLoader.ConnectionsFileName), null, null,

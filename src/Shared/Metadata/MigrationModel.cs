@@ -20,6 +20,9 @@ public sealed record MigrationMetadata(
 
     public Bl.TransformFile? FindTransform(string processId) => Transforms.FirstOrDefault(t => t.ProcessId == processId);
 
+    /// <summary>The key indicators (target.checks in connections.yaml): what verify.checks compares between the sources and the target.</summary>
+    public IReadOnlyList<Verify.CheckFile> Checks { get; init; } = [];
+
     /// <summary>The files processes (metadata/files/&lt;name&gt;.yaml), one each: files.&lt;name&gt;.</summary>
     public IReadOnlyList<FilesDefinition> Files { get; init; } = [];
 

@@ -7,7 +7,7 @@ internal static partial class ConnectionsFile
 {
     private static readonly string[] RootKeys = ["sources", "target", "object_store"];
     private static readonly string[] SourceKeys = ["host", "port", "database", "user", "password", "ssl_mode", "max_concurrent_extracts"];
-    private static readonly string[] TargetKeys = ["host", "port", "database", "user", "password", "ssl_mode", "stg_schema", "transforms"];
+    private static readonly string[] TargetKeys = ["host", "port", "database", "user", "password", "ssl_mode", "stg_schema", "transforms", "checks"];
     private static readonly string[] StoreKeys = ["kind", "path", "endpoint", "region", "bucket", "access_key", "secret_key", "prefix", "env"];
     private static readonly string[] FilesystemOnly = ["path"];
     private static readonly string[] S3Only = ["endpoint", "region", "bucket", "access_key", "secret_key"];
@@ -60,11 +60,13 @@ internal static partial class ConnectionsFile
 
         PgConnection? target = null;
         string? transforms = null;
+        string? checks = null;
         if (f.Mapping("target", required: true) is { } targetMap)
         {
             positions.Add(file, "target", targetMap.Start.Line, targetMap.Start.Column);
             target = ReadConnection("target", targetMap, file, errors, "target", TargetKeys);
-            transforms = ReadTransformsFolder(root, targetMap, file, errors);
+            transforms = ReadFolder(root, targetMap, "transforms", file, errors);
+            checks = ReadFolder(root, targetMap, "checks", file, errors);
         }
 
         ObjectStoreConfig? store = null;
@@ -75,23 +77,23 @@ internal static partial class ConnectionsFile
         }
 
         return errors.Count == before && target is not null && store is not null
-            ? new MigrationConnections(root, sources, target, store) { TransformsFolder = transforms }
+            ? new MigrationConnections(root, sources, target, store) { TransformsFolder = transforms, ChecksFolder = checks }
             : null;
     }
 
-    /// <summary>target.transforms: the folder of BL transform files, relative to the metadata folder; it must exist.</summary>
-    private static string? ReadTransformsFolder(string root, YMapping map, string file, ICollection<MetadataError> errors)
+    /// <summary>target.transforms (BL transform files) or target.checks (key indicators): a folder relative to the metadata folder; it must exist.</summary>
+    private static string? ReadFolder(string root, YMapping map, string key, string file, ICollection<MetadataError> errors)
     {
-        var node = map["transforms"];
+        var node = map[key];
         if (node is null) return null;
         if (node is not YScalar { Value: { Length: > 0 } value })
         {
-            errors.Add(new MetadataError(file, node.Start.Line, node.Start.Column, $"'target.transforms' must be a folder path, found {node.Kind}"));
+            errors.Add(new MetadataError(file, node.Start.Line, node.Start.Column, $"'target.{key}' must be a folder path, found {node.Kind}"));
             return null;
         }
         var folder = Path.GetFullPath(Path.Combine(root, value));
         if (Directory.Exists(folder)) return folder;
-        errors.Add(new MetadataError(file, node.Start.Line, node.Start.Column, $"'target.transforms' folder not found: {value} (looked in {folder})"));
+        errors.Add(new MetadataError(file, node.Start.Line, node.Start.Column, $"'target.{key}' folder not found: {value} (looked in {folder})"));
         return null;
     }
 

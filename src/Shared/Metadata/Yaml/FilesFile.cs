@@ -10,7 +10,7 @@ internal static partial class FilesFile
 {
     public const string Folder = "files";
 
-    private static readonly string[] Keys = ["source", "table", "columns", "source_store", "target_store", "target_key", "window_days", "parallelism"];
+    private static readonly string[] Keys = ["source", "table", "columns", "source_store", "target_store", "target_key", "window_days", "parallelism", "referenced_by"];
     private static readonly string[] ColumnKeys = ["key", "size", "checksum", "checksum_format", "created_at", "deleted"];
     private static readonly Dictionary<string, ChecksumFormat> Formats = new(StringComparer.Ordinal)
     {
@@ -119,13 +119,28 @@ internal static partial class FilesFile
             }
         }
 
+        ObjectReference? referencedBy = null;
+        if (f.String("referenced_by") is { } referenceText)
+        {
+            var at = f.Node("referenced_by")!.Start;
+            Mark("referenced_by", at);
+            var parts = referenceText.Split('.');
+            if (parts.Length == 3 && parts.All(p => p.Trim().Length > 0 && p == p.Trim()))
+                referencedBy = new ObjectReference(parts[0], parts[1], parts[2]);
+            else
+                f.Error(at, $"'referenced_by' must be schema.table.column (the BL column holding the copies' target keys, e.g. unipacc.attachments.target_key), found '{referenceText}'");
+        }
+
         var windowDays = f.Int("window_days", 1, 36500) ?? FilesDefinition.DefaultWindowDays;
         var parallelism = f.Int("parallelism", 1, 256) ?? FilesDefinition.DefaultParallelism;
 
         if (errors.Count != before || source is null || table is null || columns is null || sourceStore is null || targetStore is null || targetKey is null)
             return null;
         return new FilesDefinition(name, source, table.Value.Schema, table.Value.Name, columns.Key, columns.Size, columns.Checksum,
-            columns.Format, columns.CreatedAt, columns.Deleted, sourceStore, targetStore, targetKey, windowDays, parallelism, file);
+            columns.Format, columns.CreatedAt, columns.Deleted, sourceStore, targetStore, targetKey, windowDays, parallelism, file)
+        {
+            ReferencedBy = referencedBy,
+        };
     }
 
     private sealed record Columns(string Key, string Size, string? Checksum, ChecksumFormat Format, string CreatedAt, string? Deleted);
