@@ -74,3 +74,22 @@ CREATE TABLE IF NOT EXISTS ferry.run_log (
 );
 CREATE INDEX IF NOT EXISTS run_log_run ON ferry.run_log (run_id, seq);
 CREATE INDEX IF NOT EXISTS run_log_pipeline_run ON ferry.run_log (pipeline_run_id, seq) WHERE pipeline_run_id IS NOT NULL;
+
+-- Verifications (`ferry verify`, issue 10): what each verify process found, one row per process per
+-- verification. A verification is the pipeline run that ran its processes (or a `--local` run's own id);
+-- result is the whole VerifyResult (src/Shared/Verify/VerifyResult.cs) as JSON, every differing key in it.
+CREATE TABLE IF NOT EXISTS ferry.verify_results (
+    verification_id text NOT NULL,
+    process_id      text NOT NULL,
+    run_id          text NOT NULL,
+    outcome         text NOT NULL,
+    differences     bigint NOT NULL,
+    in_flight       bigint NOT NULL,
+    source_rows     bigint NOT NULL,
+    target_rows     bigint NOT NULL,
+    seconds         double precision NOT NULL,
+    finished_at     timestamptz NOT NULL,
+    result          jsonb NOT NULL,
+    PRIMARY KEY (verification_id, process_id)
+);
+CREATE INDEX IF NOT EXISTS verify_results_finished ON ferry.verify_results (finished_at DESC);

@@ -8,6 +8,7 @@ using Ferry.Coordinator.Pipelines;
 using Ferry.Shared.Cluster;
 using Ferry.Shared.History;
 using Ferry.Shared.Logging;
+using Ferry.Shared.Verify;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Storage;
 using Ferry.Worker.Processes;
@@ -229,7 +230,7 @@ public static class NodeCommands
                 builder.WithShardRegionProxy<ProcessRegion>(ProcessSharding.TypeName, FerryNode.WorkerRole, new ProcessMessageExtractor());
             if (isCoordinator)
                 builder.AddPipelineRunner(metadata);
-        }, s => s.AddSingleton(history).AddSingleton(new RunLog(target)).AddSingleton(metadata)
+        }, s => s.AddSingleton(history).AddSingleton(new RunLog(target)).AddSingleton(new VerifyStore(target)).AddSingleton(metadata)
             // Ferry's own tables are made once, here, before any entity writes its first history row.
             .AddHostedService(_ => new FerrySchemaMigration(history)));
         if (isCoordinator && options.Api is not null)

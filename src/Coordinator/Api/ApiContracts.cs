@@ -6,8 +6,8 @@ namespace Ferry.Coordinator.Api;
 
 // What the HTTP API sends and receives besides the actor protocol's own records (which it returns as they are).
 
-/// <summary>POST /api/runs: what to run (pipelines, groups, process ids or patterns) and how.</summary>
-public sealed record RunRequest(IReadOnlyList<string>? Targets, RunMode Mode = RunMode.Incremental, bool? KeySweep = null);
+/// <summary>POST /api/runs: what to run (pipelines, groups, process ids or patterns) and how; <see cref="MaxAgeSeconds"/> for verify processes.</summary>
+public sealed record RunRequest(IReadOnlyList<string>? Targets, RunMode Mode = RunMode.Incremental, bool? KeySweep = null, double? MaxAgeSeconds = null);
 
 /// <summary>Every failed request: one line a person can act on.</summary>
 public sealed record ApiError(string Error);

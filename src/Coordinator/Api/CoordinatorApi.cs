@@ -22,6 +22,7 @@ namespace Ferry.Coordinator.Api;
 ///     services.AddSingleton(metadata);                                   // MigrationMetadata: which processes exist
 ///     services.AddSingleton(new RunHistory(targetConnectionString));     // the run history (ferry.run_history)
 ///     services.AddSingleton(new RunLog(targetConnectionString));         // the runs' kept log lines (ferry.run_log)
+///     services.AddSingleton(new VerifyStore(targetConnectionString));    // what verify processes found (ferry.verify_results)
 /// });
 /// var (address, port) = ApiOptions.ParseBind(apiBind);                   // --api-bind; default 127.0.0.1:8080
 /// hb.AddCoordinatorApi(new ApiOptions { Token = ApiToken.ForCoordinator(ApiToken.Home()).Value, Address = address, Port = port });
@@ -71,6 +72,7 @@ public static class CoordinatorApi
                     api.MapProcessEndpoints();
                     api.MapClusterEndpoints();
                     api.MapLogEndpoints();
+                    api.MapVerificationEndpoints();
                     endpoints.MapFallback((HttpContext c) =>
                         ApiResults.Error(StatusCodes.Status404NotFound, $"no such endpoint: {c.Request.Method} {c.Request.Path}"));
                 });
@@ -134,7 +136,7 @@ public static class CoordinatorApi
     private static void CheckRegistrations(IServiceProvider services)
     {
         var registered = services.GetRequiredService<IServiceProviderIsService>();
-        var missing = new[] { typeof(MigrationMetadata), typeof(RunHistory), typeof(Ferry.Shared.Logging.RunLog), typeof(Akka.Hosting.IReadOnlyActorRegistry), typeof(Akka.Actor.ActorSystem) }
+        var missing = new[] { typeof(MigrationMetadata), typeof(RunHistory), typeof(Ferry.Shared.Logging.RunLog), typeof(Ferry.Shared.Verify.VerifyStore), typeof(Akka.Hosting.IReadOnlyActorRegistry), typeof(Akka.Actor.ActorSystem) }
             .Where(t => !registered.IsService(t)).Select(t => t.Name).ToList();
         if (missing.Count > 0)
             throw new InvalidOperationException($"the coordinator's HTTP API needs {string.Join(" and ", missing)} registered in the node's services");

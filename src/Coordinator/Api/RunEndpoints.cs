@@ -32,13 +32,16 @@ public static class RunEndpoints
         catch (JsonException e)
         {
             return ApiResults.Error(StatusCodes.Status400BadRequest,
-                $"request body: {ApiResults.OneLine(e.Message)} (expected {{\"targets\": [\"stg.qvp.*\"], \"mode\": \"incremental|bulk\", \"keySweep\": true}})");
+                $"request body: {ApiResults.OneLine(e.Message)} (expected {{\"targets\": [\"stg.qvp.*\"], \"mode\": \"incremental|bulk\", \"keySweep\": true, \"maxAgeSeconds\": 900}})");
         }
         var targets = body?.Targets?.Where(t => !string.IsNullOrWhiteSpace(t)).Select(t => t.Trim()).ToList() ?? [];
         if (targets.Count == 0)
             return ApiResults.Error(StatusCodes.Status400BadRequest, "targets is empty: name at least one pipeline, group, process id or pattern");
 
-        var answer = await actors.AskAsync<PipelineRunnerProxy>(new RunTargets(targets, body!.Mode, body.KeySweep, "api"), Runner, ct);
+        if (body!.MaxAgeSeconds is < 0)
+            return ApiResults.Error(StatusCodes.Status400BadRequest, "maxAgeSeconds must be 0 or more");
+        var maxAge = body.MaxAgeSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+        var answer = await actors.AskAsync<PipelineRunnerProxy>(new RunTargets(targets, body.Mode, body.KeySweep, "api", maxAge), Runner, ct);
         return answer switch
         {
             PipelineRunAccepted accepted => new Located(ApiResults.Json(accepted, StatusCodes.Status202Accepted),

@@ -12,7 +12,8 @@ public interface IPipelineEvent : IFerryMessage;
 /// A pipeline run was accepted with its plan: stages in sequence, the processes of a stage in parallel.
 /// Journals written before stages were named so call them "groups"; the name stays. <see cref="Upstream"/>
 /// is each BL process's BL parents in the plan (see <see cref="PipelinePlan.Upstream"/>); null in journals
-/// written before processes were skipped, whose runs then skip nothing.
+/// written before processes were skipped, whose runs then skip nothing. <see cref="MaxAge"/> is what its verify
+/// processes are started with (null: their default).
 /// </summary>
 public sealed record PipelineRunStarted(
     string PipelineRunId,
@@ -23,7 +24,8 @@ public sealed record PipelineRunStarted(
     string RequestedBy,
     DateTimeOffset At,
     DateTimeOffset? ScheduledFor = null,
-    IReadOnlyDictionary<string, IReadOnlyList<string>>? Upstream = null) : IPipelineEvent;
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? Upstream = null,
+    TimeSpan? MaxAge = null) : IPipelineEvent;
 
 /// <summary>A process accepted its StartRun: <see cref="RunId"/> is the process's own run id, which the runner polls for.</summary>
 public sealed record ProcessRunStartedInPipeline(string PipelineRunId, string ProcessId, string RunId, DateTimeOffset At) : IPipelineEvent;

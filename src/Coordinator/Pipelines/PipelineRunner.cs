@@ -209,7 +209,7 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
     {
         var (plan, now) = (start.Plan, Now());
         var id = $"pl-{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant()}";
-        Save(new PipelineRunStarted(id, plan.Name, start.Mode, start.KeySweep, plan.Stages, start.RequestedBy, now, start.ScheduledFor, plan.Upstream), () =>
+        Save(new PipelineRunStarted(id, plan.Name, start.Mode, start.KeySweep, plan.Stages, start.RequestedBy, now, start.ScheduledFor, plan.Upstream, start.MaxAge), () =>
         {
             _log.Info("pipeline {0} ({1}): started by {2}, {3} stage(s), {4} process(es), {5}", plan.Name, id, start.RequestedBy, plan.Stages.Count,
                 plan.Stages.Sum(s => s.Count), start.Mode.ToString().ToLowerInvariant());
@@ -235,7 +235,7 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
         {
             var run = _state.Find(process.PipelineRunId)!;
             _phases = _phases.With(process, StartPhase.Starting);
-            AskRegion<object>(new StartRun(process.ProcessId, run.Mode, run.KeySweep, run.PipelineRunId), StartTimeout, (reply, error) => new StartReplied(process, reply, error));
+            AskRegion<object>(new StartRun(process.ProcessId, run.Mode, run.KeySweep, run.PipelineRunId, run.MaxAge), StartTimeout, (reply, error) => new StartReplied(process, reply, error));
         }
     }
 

@@ -24,7 +24,8 @@ public sealed record PipelineRun(
     DateTimeOffset? FinishedAt,
     string? Reason,
     ImmutableDictionary<string, PipelineProcess> Processes,
-    IReadOnlyDictionary<string, IReadOnlyList<string>>? Upstream = null)
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? Upstream = null,
+    TimeSpan? MaxAge = null)
 {
     [JsonIgnore] public bool IsActive => State == PipelineRunState.Running;
 
@@ -147,7 +148,7 @@ public sealed record PipelineRunnerState(ImmutableList<PipelineRun> Runs, Immuta
         var processes = s.Stages.SelectMany((stage, i) => stage.Select(p => new PipelineProcess(p, i, ProcessRunState.Pending, null, null, null)))
             .ToImmutableDictionary(p => p.ProcessId);
         var run = new PipelineRun(s.PipelineRunId, s.Name, s.Mode, s.KeySweep, s.Stages, s.RequestedBy, s.At, s.ScheduledFor,
-            PipelineRunState.Running, null, null, processes, s.Upstream);
+            PipelineRunState.Running, null, null, processes, s.Upstream, s.MaxAge);
         var runs = Runs.Add(run);
         while (runs.Count > KeptRuns && runs.FindIndex(r => !r.IsActive) is var oldest and >= 0)
             runs = runs.RemoveAt(oldest);

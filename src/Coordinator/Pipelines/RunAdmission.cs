@@ -41,7 +41,7 @@ public abstract record Admission
     /// <summary>A scheduled start handled already, or of a pipeline no longer scheduled.</summary>
     public sealed record Ignored : Admission;
 
-    public sealed record Start(PipelinePlan Plan, RunMode Mode, bool? KeySweep, string RequestedBy, DateTimeOffset? ScheduledFor) : Admission;
+    public sealed record Start(PipelinePlan Plan, RunMode Mode, bool? KeySweep, string RequestedBy, DateTimeOffset? ScheduledFor, TimeSpan? MaxAge = null) : Admission;
 }
 
 /// <summary>
@@ -77,7 +77,7 @@ public sealed class RunAdmission(MigrationMetadata metadata, ScheduleClock sched
         {
             case PipelineRunRequest.Requested { Run: var run }:
                 return active is null
-                    ? new Admission.Start(plan, run.Mode, run.KeySweep ?? plan.Pipeline?.KeySweep, run.RequestedBy, null)
+                    ? new Admission.Start(plan, run.Mode, run.KeySweep ?? plan.Pipeline?.KeySweep, run.RequestedBy, null, run.MaxAge)
                     : new Admission.Rejected($"{plan.Name} is already running as {active.PipelineRunId} (started {active.StartedAt:yyyy-MM-dd HH:mm:ss}Z)",
                         active.PipelineRunId);
             default:

@@ -28,8 +28,9 @@ public sealed record MigrationMetadata(
 
     public FilesDefinition? FindFiles(string processId) => Files.FirstOrDefault(f => f.ProcessId == processId);
 
-    /// <summary>Every process of the migration, in order: STG tables, then BL transforms, then files processes.</summary>
-    public IReadOnlyList<string> ProcessIds => [.. Tables.Select(t => t.ProcessId), .. Transforms.Select(t => t.ProcessId), .. Files.Select(f => f.ProcessId)];
+    /// <summary>Every process of the migration, in order: STG tables, BL transforms, files processes, then the verify processes that compare them.</summary>
+    public IReadOnlyList<string> ProcessIds =>
+        [.. Tables.Select(t => t.ProcessId), .. Transforms.Select(t => t.ProcessId), .. Files.Select(f => f.ProcessId), .. Verify.VerifyProcesses.All(this)];
 
     /// <summary>Whether <paramref name="processId"/> names a process of this migration.</summary>
     public bool HasProcess(string processId) => ProcessIds.Contains(processId, StringComparer.Ordinal);

@@ -7,9 +7,9 @@ namespace Ferry.Shared.Processes;
 /// <summary>
 /// Run what the targets name: pipeline names (their steps as stages in sequence), group names (one stage,
 /// its processes in parallel), process ids or patterns (one stage). Answered with <see cref="PipelineRunAccepted"/>
-/// or <see cref="PipelineRunRejected"/>.
+/// or <see cref="PipelineRunRejected"/>. <see cref="MaxAge"/> goes to the run's verify processes (null: their default).
 /// </summary>
-public sealed record RunTargets(IReadOnlyList<string> Targets, RunMode Mode, bool? KeySweep = null, string RequestedBy = "api") : IFerryMessage;
+public sealed record RunTargets(IReadOnlyList<string> Targets, RunMode Mode, bool? KeySweep = null, string RequestedBy = "api", TimeSpan? MaxAge = null) : IFerryMessage;
 
 /// <summary>The run was started; <see cref="Plan"/> is its stages in sequence, each a list of process ids that run in parallel.</summary>
 public sealed record PipelineRunAccepted(string PipelineRunId, string Name, IReadOnlyList<IReadOnlyList<string>> Plan) : IFerryMessage;

@@ -12,7 +12,8 @@ public interface IProcessCommand : IFerryMessage
 }
 
 /// <summary>Start a run unless one is active. Answered with <see cref="RunAccepted"/> or <see cref="RunRejected"/>.</summary>
-public sealed record StartRun(string ProcessId, RunMode Mode, bool? KeySweep = null, string? PipelineRunId = null) : IProcessCommand;
+/// <remarks><see cref="MaxAge"/> is for verify processes: differences in rows changed more recently are "in flight" (null: ferry's default).</remarks>
+public sealed record StartRun(string ProcessId, RunMode Mode, bool? KeySweep = null, string? PipelineRunId = null, TimeSpan? MaxAge = null) : IProcessCommand;
 
 public sealed record RunAccepted(string ProcessId, string RunId) : IFerryMessage;
 
@@ -27,21 +28,22 @@ public sealed record CancelAccepted(string ProcessId, string? RunId) : IFerryMes
 
 /// <summary>
 /// Where a process is. STG processes go Extracting → Loading → Merging, BL processes Transforming,
-/// files processes Listing → Copying; every process is Idle between runs.
+/// files processes Listing → Copying, verify processes Verifying; every process is Idle between runs.
 /// </summary>
-public enum ProcessStep { Idle, Extracting, Loading, Merging, Transforming, Listing, Copying }
+public enum ProcessStep { Idle, Extracting, Loading, Merging, Transforming, Listing, Copying, Verifying }
 
-/// <summary>The three kinds of Data Integration process, told apart by the first part of the id.</summary>
-public enum ProcessKind { Stg, Bl, Files }
+/// <summary>The kinds of process, told apart by the first part of the id: three that move data, and verify, which compares it.</summary>
+public enum ProcessKind { Stg, Bl, Files, Verify }
 
 public static class ProcessKinds
 {
-    /// <summary>stg.qvp.users → Stg, bl.unipacc.users → Bl, files.qvp → Files; null for anything else.</summary>
+    /// <summary>stg.qvp.users → Stg, bl.unipacc.users → Bl, files.qvp → Files, verify.qvp.users → Verify; null for anything else.</summary>
     public static ProcessKind? Of(string processId) => processId.Split('.', 2)[0] switch
     {
         "stg" => ProcessKind.Stg,
         "bl" => ProcessKind.Bl,
         "files" => ProcessKind.Files,
+        "verify" => ProcessKind.Verify,
         _ => null,
     };
 }

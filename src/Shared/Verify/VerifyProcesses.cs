@@ -20,4 +20,17 @@ public static class VerifyProcesses
     public static string Of(FilesDefinition files) => Prefix + files.ProcessId;
 
     public static bool IsVerify(string processId) => processId.StartsWith(Prefix, StringComparison.Ordinal);
+
+    /// <summary>Whether a verify process compares a source table with STG (verify.qvp.users), rather than checks, orphans or files.</summary>
+    public static bool IsTable(string processId) =>
+        IsVerify(processId) && processId is not Checks and not Orphans && !processId.StartsWith(Prefix + "files.", StringComparison.Ordinal);
+
+    /// <summary>Every verify process of <paramref name="metadata"/>: tables, files, then checks (when there are any) and orphans (when there is a business layer).</summary>
+    public static IReadOnlyList<string> All(MigrationMetadata metadata) =>
+    [
+        .. metadata.Tables.Select(Of),
+        .. metadata.Files.Select(Of),
+        .. metadata.Checks.Count > 0 ? new[] { Checks } : [],
+        .. metadata.Transforms.Count > 0 ? new[] { Orphans } : [],
+    ];
 }

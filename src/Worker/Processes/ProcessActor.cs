@@ -12,7 +12,7 @@ namespace Ferry.Worker.Processes;
 /// <summary>
 /// One process, sharded across the workers and persistent. Its state machine depends on its kind: an
 /// STG table goes Idle → Extracting → Loading → Merging → Idle, a BL transform Idle → Transforming → Idle,
-/// a files process Idle → Listing → Copying → Idle. Every completed step is persisted as an event, so an entity
+/// a files process Idle → Listing → Copying → Idle, a verify process Idle → Verifying → Idle. Every completed step is persisted as an event, so an entity
 /// restarted on another worker resumes after its last completed step (an extracted run is loaded from its
 /// files, not extracted again; a copy works from the run's listing and skips what it recorded). Between runs it
 /// saves a snapshot every few events and deletes what the snapshot covers, so recovery stays short however many
@@ -123,7 +123,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
         }
         var runId = RunLayout.NewRunId(DateTimeOffset.UtcNow);
         var sender = Sender;
-        Persist(new RunStarted(runId, start.Mode, start.KeySweep, DateTimeOffset.UtcNow, start.PipelineRunId), e =>
+        Persist(new RunStarted(runId, start.Mode, start.KeySweep, DateTimeOffset.UtcNow, start.PipelineRunId, start.MaxAge), e =>
         {
             _state = _state.Apply(e);
             sender.Tell(new RunAccepted(_processId, runId));

@@ -2,15 +2,17 @@ using Akka.Actor;
 using Ferry.Shared.History;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Storage;
+using Ferry.Shared.Verify;
 using Ferry.Worker.Files;
 using Ferry.Worker.Stg;
 
 namespace Ferry.Worker.Processes;
 
-/// <summary>What a worker's process entities share: the migration's metadata, the object store, the data path, run history.</summary>
+/// <summary>What a worker's process entities share: the migration's metadata, the object store, the data path, run history, verifications.</summary>
 public sealed class ProcessServices(MigrationMetadata metadata, IObjectStore store, RunHistory history)
 {
     private readonly Lazy<string> _target = new(() => metadata.Target.ToConnectionString("ferry bl"));
+    private readonly Lazy<VerifyStore> _verifications = new(() => new VerifyStore(metadata.Target.ToConnectionString("ferry verify")));
 
     public MigrationMetadata Metadata { get; } = metadata;
 
@@ -21,6 +23,9 @@ public sealed class ProcessServices(MigrationMetadata metadata, IObjectStore sto
     public StgProcess Stg { get; } = new(metadata, store) { MaxAttempts = 1 };
 
     public RunHistory History { get; } = history;
+
+    /// <summary>Where verify processes record what they found (ferry.verify_results in the target).</summary>
+    public VerifyStore Verifications => _verifications.Value;
 
     /// <summary>The files processes' copy engine (source buckets to the unified bucket, recorded in STG).</summary>
     public FilesProcess Files { get; } = new(metadata);

@@ -21,6 +21,7 @@ public abstract record ActiveRun(string RunId, RunMode Mode, DateTimeOffset Star
         ProcessKind.Stg => new StgRun(s.RunId, s.Mode, s.KeySweep, s.At, s.PipelineRunId, ProcessStep.Extracting),
         ProcessKind.Bl => new BlRun(s.RunId, s.Mode, s.At, s.PipelineRunId),
         ProcessKind.Files => new FilesRun(s.RunId, s.Mode, s.At, s.PipelineRunId, ProcessStep.Listing),
+        ProcessKind.Verify => new VerifyRun(s.RunId, s.Mode, s.At, s.PipelineRunId, s.MaxAge),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 }
@@ -47,6 +48,13 @@ public sealed record BlRun(string RunId, RunMode Mode, DateTimeOffset StartedAt,
     : ActiveRun(RunId, Mode, StartedAt, PipelineRunId, ProcessStep.Transforming)
 {
     public override ProcessStep FinalStep => ProcessStep.Transforming;
+}
+
+/// <summary>A verify process's run: one Verifying step (read-only, safe to repeat); <see cref="MaxAge"/> as the run was asked.</summary>
+public sealed record VerifyRun(string RunId, RunMode Mode, DateTimeOffset StartedAt, string? PipelineRunId, TimeSpan? MaxAge)
+    : ActiveRun(RunId, Mode, StartedAt, PipelineRunId, ProcessStep.Verifying)
+{
+    public override ProcessStep FinalStep => ProcessStep.Verifying;
 }
 
 /// <summary>A files process's run: Listing → Copying; the copy works from what the listing found, and when.</summary>

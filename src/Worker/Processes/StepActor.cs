@@ -8,6 +8,8 @@ using Ferry.Shared.Stg;
 using Ferry.Worker.Bl;
 using Ferry.Worker.Files;
 using Ferry.Worker.Stg;
+using Ferry.Worker.Verify;
+using Ferry.Shared.Verify;
 using Npgsql;
 
 namespace Ferry.Worker.Processes;
@@ -98,11 +100,27 @@ public sealed class StepActor : ReceiveActor
     private Task<IProcessEvent> RunAsync(IProgress<StepProgress> progress, CancellationToken ct) => _run switch
     {
         BlRun => TransformAsync(ct),
+        VerifyRun verify => VerifyAsync(verify, progress, ct),
         FilesRun { Step: ProcessStep.Listing } => ListAsync(progress, ct),
         FilesRun { Step: ProcessStep.Copying } files => CopyAsync(files, progress, ct),
         StgRun stg => StgStepAsync(stg, progress, ct),
         _ => throw new InvalidOperationException($"{_processId}: no step to run for a {_run.GetType().Name} at {_run.Step}"),
     };
+
+    /// <summary>
+    /// A verify run: compare, record what was found under the verification (the pipeline run, or this run when
+    /// started alone), and end the run failed when anything differs, so a cutover pipeline shows it. A comparison
+    /// that throws (a source down) is retried like any step; one that could not be made (a check's SQL fails) ends the run.
+    /// </summary>
+    private async Task<IProcessEvent> VerifyAsync(VerifyRun run, IProgress<StepProgress> progress, CancellationToken ct)
+    {
+        var settings = run.MaxAge is { } maxAge ? VerifySettings.Default with { MaxAge = maxAge } : VerifySettings.Default;
+        var result = await Verifier.RunAsync(_processId, _services.Metadata, settings, progress, ct);
+        await _services.Verifications.RecordAsync(run.PipelineRunId ?? run.RunId, run.RunId, result, ct);
+        return result.Outcome == VerifyOutcome.Equal
+            ? new RunSucceeded(run.RunId, MergeCounts.Zero, DateTimeOffset.UtcNow)
+            : new RunFailed(run.RunId, Verifier.Summary(result), DateTimeOffset.UtcNow);
+    }
 
     /// <summary>A BL run: one transaction; a bulk run is a full rebuild, an incremental one runs in the file's own mode.</summary>
     private async Task<IProcessEvent> TransformAsync(CancellationToken ct)

@@ -67,6 +67,7 @@ public class ApiTestHost : IAsyncLifetime
             services.AddSingleton(Metadata);
             services.AddSingleton(History);
             services.AddSingleton(RunLog);
+            services.AddSingleton(new Ferry.Shared.Verify.VerifyStore(database));
             services.AddAkka(FerryNode.SystemName, (builder, _) =>
             {
                 builder.ConfigureLoggers(l =>
