@@ -149,6 +149,19 @@ public sealed class FilesVerifierTests(S3rver s3) : IClassFixture<S3rver>
         Assert.Equal(["unipacc.attachments id=12"], Extra(fromAny));
     }
 
+    [Fact]
+    public async Task A_listing_table_that_is_not_there_fails_the_check_naming_the_table_and_the_cause()
+    {
+        var (bed, files, _, _) = await CopiedAsync("verify_files_no_table");
+        await using var _bed = bed;
+
+        var result = await VerifyAsync(bed, files with { Table = "no_such_listing" });
+
+        Assert.Equal(VerifyOutcome.Failed, result.Outcome);
+        Assert.StartsWith("verify.files.qvp: read public.no_such_listing on qvp", result.Error);
+        Assert.Contains("relation \"public.no_such_listing\" does not exist", result.Error);
+    }
+
     private const string QvpYaml = """
         source: qvp
         table: public.file_storage
