@@ -79,9 +79,6 @@ internal sealed class TableSide : IAsyncDisposable
             await PgCopy.PinSessionAsync(conn, ct);
             var tx = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
             await conn.ExecAsync("SET TRANSACTION READ ONLY", ct);
-            // A digest's GROUP BY has few groups (buckets), but the planner cannot know how few and sorts every row
-            // instead of hashing them. Sorts the queries cannot do without (the leaves' ORDER BY) still happen.
-            await conn.ExecAsync("SET LOCAL enable_sort = off", ct);
             return new TableSide(conn, tx, schema, table, live, isSource);
         }
         catch
@@ -266,12 +263,16 @@ internal sealed class TableSide : IAsyncDisposable
         return (conditions.Count == 0 ? "true" : string.Join(" AND ", conditions), [.. parameters]);
     }
 
-    private static async Task<Dictionary<long, RowDigest>> ReadBucketsAsync(NpgsqlCommand cmd, CancellationToken ct)
+    private async Task<Dictionary<long, RowDigest>> ReadBucketsAsync(NpgsqlCommand cmd, CancellationToken ct)
     {
+        // A digest's GROUP BY has few groups (buckets), but the planner cannot know how few and sorts every row
+        // instead of hashing them; only for this query, since other plans go astray without sorts.
+        await _conn.ExecAsync("SET LOCAL enable_sort = off", ct);
         var result = new Dictionary<long, RowDigest>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-            result[Convert.ToInt64(r.GetValue(0))] = new RowDigest(r.GetInt64(1), r.GetString(2));
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct))
+                result[Convert.ToInt64(r.GetValue(0))] = new RowDigest(r.GetInt64(1), r.GetString(2));
+        await _conn.ExecAsync("SET LOCAL enable_sort = on", ct);
         return result;
     }
 
