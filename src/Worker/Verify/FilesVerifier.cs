@@ -48,6 +48,7 @@ public sealed class FilesVerifier(MigrationMetadata metadata)
             await using var source = await PgConnect.OpenAsync(sourceDb.ToConnectionString(IndicatorChecks.ApplicationName), ct);
             await using var target = await PgConnect.OpenAsync(metadata.Target.ToConnectionString(IndicatorChecks.ApplicationName), ct);
 
+            stage = $"read {files.ListingTable} on {files.Source} and {FileCopyTable.Qualified(StgSchema)}";
             var pairs = Merge(ListingAsync(source, files, ct), CopiesAsync(target, files, ct), ct);
             await Parallel.ForEachAsync(pairs, new ParallelOptions { MaxDegreeOfParallelism = files.Parallelism, CancellationToken = ct }, async (pair, token) =>
             {
@@ -69,10 +70,14 @@ public sealed class FilesVerifier(MigrationMetadata metadata)
             var sorted = items.OrderBy(i => i.Kind == DifferenceKind.Extra).ThenBy(i => i.Item, StringComparer.Ordinal).ToList();
             return new VerifyResult(processId, subject, VerifyResult.OutcomeOf(sorted), live, found, sorted, clock.Elapsed, Note: note);
         }
-        catch (Exception e) when (e is NpgsqlException or IOException or HttpRequestException or TimeoutException && !ct.IsCancellationRequested)
+        catch (NpgsqlException e) when (!ct.IsCancellationRequested)
         {
             var cause = e is PostgresException pg ? $"{pg.MessageText} (SQLSTATE {pg.SqlState})" : e.Message;
             return VerifyResult.Failure(processId, subject, $"{processId}: {stage} failed: {cause}", clock.Elapsed);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException && !ct.IsCancellationRequested)
+        {
+            return VerifyResult.Failure(processId, subject, $"{processId}: the target store {store.Describe()} failed: {e.Message}", clock.Elapsed);
         }
         finally
         {

@@ -42,6 +42,9 @@ internal sealed class TableSide : IAsyncDisposable
     /// <summary>Column name → the type to cast bounds to (the STG type of a source column: domains as their base type).</summary>
     public IReadOnlyDictionary<string, string> Types { get; private set; } = new Dictionary<string, string>();
 
+    /// <summary>Column name → its own type on this side (an enum's name, a domain's), for values compared with the column itself.</summary>
+    public IReadOnlyDictionary<string, string> OwnTypes { get; private set; } = new Dictionary<string, string>();
+
     /// <summary>Column names in table order.</summary>
     public IReadOnlyList<string> Columns { get; private set; } = [];
 
@@ -52,6 +55,7 @@ internal sealed class TableSide : IAsyncDisposable
         var columns = await SourceSchema.ReadColumnsAsync(side._conn, table.Schema, table.Table, ct);
         side.Columns = columns.Select(c => c.Name).ToList();
         side.Types = columns.ToDictionary(c => c.Name, c => c.StgType);
+        side.OwnTypes = columns.ToDictionary(c => c.Name, c => c.SourceType);
         return side;
     }
 
@@ -68,6 +72,7 @@ internal sealed class TableSide : IAsyncDisposable
             .Where(c => !StgSchemaManager.IsReservedName(c.Name)).ToList();
         side.Columns = columns.Select(c => c.Name).ToList();
         side.Types = columns.ToDictionary(c => c.Name, c => c.Type);
+        side.OwnTypes = side.Types;
         return side;
     }
 
@@ -79,9 +84,6 @@ internal sealed class TableSide : IAsyncDisposable
             await PgCopy.PinSessionAsync(conn, ct);
             var tx = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
             await conn.ExecAsync("SET TRANSACTION READ ONLY", ct);
-            // A digest's GROUP BY has few groups (buckets), but the planner cannot know how few and sorts every row
-            // instead of hashing them. Sorts the queries cannot do without (the leaves' ORDER BY) still happen.
-            await conn.ExecAsync("SET LOCAL enable_sort = off", ct);
             return new TableSide(conn, tx, schema, table, live, isSource);
         }
         catch
@@ -226,6 +228,32 @@ internal sealed class TableSide : IAsyncDisposable
         return ExecuteOwnedAsync(cmd, ct);
     }
 
+    /// <summary>
+    /// Every column's text of the rows with the given keys (key column texts, one array per key column), looked up
+    /// through the primary key: kt, then the columns' texts. Only for rows already known to differ.
+    /// </summary>
+    public async Task<Dictionary<string, string?[]>> RowsByKeyAsync(TableShape shape, IReadOnlyList<string[]> keyValues, CancellationToken ct)
+    {
+        var unnest = string.Join(", ", shape.Key.Select((k, i) => $"${i + 1}::{OwnTypes[k]}[]"));
+        var join = string.Join(" AND ", shape.Key.Select(k => $"t.{SqlText.Ident(k)} = u.{SqlText.Ident(k)}"));
+        var sql = $"SELECT (ROW({SqlText.IdentList(shape.Key, "t")})::text) COLLATE \"C\", {string.Join(", ", shape.Columns.Select(c => "t." + SqlText.Ident(c) + "::text"))} " +
+                  $"FROM {From} t JOIN unnest({unnest}) AS u({SqlText.IdentList(shape.Key)}) ON {join}";
+        await using var cmd = new NpgsqlCommand(sql, _conn);
+        foreach (var values in keyValues)
+            cmd.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        var rows = new Dictionary<string, string?[]>(StringComparer.Ordinal);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            var texts = new string?[shape.Columns.Count];
+            for (var i = 0; i < texts.Length; i++)
+                texts[i] = r.IsDBNull(i + 1) ? null : r.GetString(i + 1);
+            rows[r.GetString(0)] = texts;
+        }
+        return rows;
+    }
+
+    /// <summary>What the row streams carry: bucket, key text, hash, live, in flight, the key columns' texts (not the other columns': those only for rows that differ).</summary>
     private string RowColumnsSql(TableShape shape)
     {
         var inFlight = IsSource && shape.CdcColumns.Count > 0
@@ -236,7 +264,7 @@ internal sealed class TableSide : IAsyncDisposable
             RowDigest.HashSql(shape.Columns),
             Live,
             inFlight,
-            .. shape.Columns.Select(c => SqlText.Ident(c) + "::text"),
+            .. shape.Key.Select(c => SqlText.Ident(c) + "::text"),
         ]);
     }
 
@@ -266,12 +294,16 @@ internal sealed class TableSide : IAsyncDisposable
         return (conditions.Count == 0 ? "true" : string.Join(" AND ", conditions), [.. parameters]);
     }
 
-    private static async Task<Dictionary<long, RowDigest>> ReadBucketsAsync(NpgsqlCommand cmd, CancellationToken ct)
+    private async Task<Dictionary<long, RowDigest>> ReadBucketsAsync(NpgsqlCommand cmd, CancellationToken ct)
     {
+        // A digest's GROUP BY has few groups (buckets), but the planner cannot know how few and sorts every row
+        // instead of hashing them; only for this query, since other plans go astray without sorts.
+        await _conn.ExecAsync("SET LOCAL enable_sort = off", ct);
         var result = new Dictionary<long, RowDigest>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-            result[Convert.ToInt64(r.GetValue(0))] = new RowDigest(r.GetInt64(1), r.GetString(2));
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct))
+                result[Convert.ToInt64(r.GetValue(0))] = new RowDigest(r.GetInt64(1), r.GetString(2));
+        await _conn.ExecAsync("SET LOCAL enable_sort = on", ct);
         return result;
     }
 

@@ -192,9 +192,7 @@ public static class TableVerifier
         private async Task CompareRowsAsync(string column, IReadOnlyList<KeyRange> ranges, CancellationToken ct)
         {
             var (s, t) = await BothAsync(_source.RangeRowsAsync(_shape, column, ranges, ct), _stg.RangeRowsAsync(_shape, column, ranges, ct));
-            await using (s)
-            await using (t)
-                await TableLeafComparison.CompareAsync(_shape, s, t, _items, ct);
+            await TableLeafComparison.CompareAsync(_shape, _source, _stg, s, t, _items, ct);
         }
 
         /// <summary>
@@ -214,9 +212,7 @@ public static class TableVerifier
             var differing = all.Where(b => sb.GetValueOrDefault(b, RowDigest.Empty) != tb.GetValueOrDefault(b, RowDigest.Empty)).Order().ToArray();
             if (differing.Length == 0) return;
             var (s, t) = await BothAsync(_source.HashRowsAsync(_shape, buckets, differing, ct), _stg.HashRowsAsync(_shape, buckets, differing, ct));
-            await using (s)
-            await using (t)
-                await TableLeafComparison.CompareAsync(_shape, s, t, _items, ct);
+            await TableLeafComparison.CompareAsync(_shape, _source, _stg, s, t, _items, ct);
         }
 
         private static async Task<(TA, TB)> BothAsync<TA, TB>(Task<TA> a, Task<TB> b)

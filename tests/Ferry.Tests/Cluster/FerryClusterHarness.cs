@@ -65,8 +65,9 @@ public sealed class FerryClusterHarness : IAsyncDisposable
         var root = Path.Combine(Path.GetTempPath(), $"ferry-cluster-{Guid.NewGuid():N}");
         var metadata = Path.Combine(root, "metadata");
         CopyDirectory(Path.Combine(AppContext.BaseDirectory, "metadata"), metadata);
-        // connections.yaml finds the BL transforms at ../sql/bl.
+        // connections.yaml finds the BL transforms at ../sql/bl and the key indicators at ../sql/checks.
         CopyDirectory(Path.Combine(AppContext.BaseDirectory, "sql", "bl"), Path.Combine(root, "sql", "bl"));
+        CopyDirectory(Path.Combine(AppContext.BaseDirectory, "sql", "checks"), Path.Combine(root, "sql", "checks"));
         await Ferry.Cli.Demo.DemoTarget.ApplySchemaAsync(target);
         var token = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var env = new Dictionary<string, string>

@@ -316,6 +316,7 @@ public sealed class MetadataLoaderTests : IDisposable
         using var project = new MetadataFolder(connections: null);
         CopyFolder(Path.Combine(RepositoryRoot(), "metadata"), project.Root);
         CopyFolder(Path.Combine(RepositoryRoot(), "sql", "bl"), Path.Combine(project.Project, "sql", "bl"));
+        CopyFolder(Path.Combine(RepositoryRoot(), "sql", "checks"), Path.Combine(project.Project, "sql", "checks"));
         var file = project.PathOf("connections.yaml");
         File.WriteAllText(file, File.ReadAllText(file).Replace("password: \"${QVP_PASSWORD}\"", "password: hunter2"));
 

@@ -4,6 +4,7 @@ using Ferry.Shared.Storage;
 using Ferry.Shared.Verify;
 using Ferry.Tests.Files;
 using Ferry.Tests.Infrastructure;
+using Ferry.Tests.Metadata;
 using Ferry.Tests.Stg;
 using Ferry.Worker.Verify;
 
@@ -146,5 +147,41 @@ public sealed class FilesVerifierTests(S3rver s3) : IClassFixture<S3rver>
         Assert.Equal(["unipacc.attachments id=10"], Extra(fromQvp));
         Assert.Equal(["unipacc.attachments id=11"], Extra(fromSvp));
         Assert.Equal(["unipacc.attachments id=12"], Extra(fromAny));
+    }
+
+    [Fact]
+    public async Task A_listing_table_that_is_not_there_fails_the_check_naming_the_table_and_the_cause()
+    {
+        var (bed, files, _, _) = await CopiedAsync("verify_files_no_table");
+        await using var _bed = bed;
+
+        var result = await VerifyAsync(bed, files with { Table = "no_such_listing" });
+
+        Assert.Equal(VerifyOutcome.Failed, result.Outcome);
+        Assert.StartsWith("verify.files.qvp: read public.no_such_listing on qvp", result.Error);
+        Assert.Contains("relation \"public.no_such_listing\" does not exist", result.Error);
+    }
+
+    private const string QvpYaml = """
+        source: qvp
+        table: public.file_storage
+        columns: { key: object_key, size: size_bytes, created_at: created_at }
+        source_store: { kind: filesystem, path: buckets/qvp }
+        target_store: { kind: filesystem, path: buckets/unipacc }
+        target_key: "qvp/{key}"
+        """;
+
+    [Fact]
+    public void Referenced_by_names_the_bl_column_and_a_malformed_one_is_reported_with_file_and_line()
+    {
+        using var folder = new MetadataFolder();
+        folder.Write("files/qvp.yaml", QvpYaml + "\nreferenced_by: unipacc.attachments.target_key\n");
+        var bad = folder.Write("files/svp.yaml", QvpYaml.Replace("source: qvp", "source: svp", StringComparison.Ordinal) + "\nreferenced_by: attachments.target_key\n");
+
+        var e = Assert.Throws<MetadataException>(() => MetadataLoader.Load(folder.Root));
+        Assert.Contains($"{bad}:7:16: 'referenced_by' must be schema.table.column", e.Message);
+
+        File.Delete(bad);
+        Assert.Equal(Attachments, Assert.Single(MetadataLoader.Load(folder.Root).Files).ReferencedBy);
     }
 }

@@ -29,7 +29,8 @@ public sealed class IndicatorChecksTests(ITestOutputHelper output)
         ON CONFLICT DO NOTHING
         """;
 
-    private static async Task<BlTestBed> MigratedDemoAsync(string name)
+    /// <summary>The demo generated, merged into STG, every file copied, the BL run; then a day of activity and an incremental BL run.</summary>
+    internal static async Task<BlTestBed> MigratedDemoAsync(string name)
     {
         var bed = await BlTestBed.CreateAsync(name);
         await bed.LoadDemoAsync(Generated);

@@ -29,6 +29,17 @@ public sealed class OrphanCheckTests
     }
 
     [Fact]
+    public async Task A_demo_migration_after_a_day_of_activity_has_no_orphans()
+    {
+        var bed = await IndicatorChecksTests.MigratedDemoAsync("verify_orphans_demo");
+
+        var result = await OrphanCheck.RunAsync(bed.ConnectionString, ["unipacc"], CancellationToken.None);
+
+        Assert.Equal(VerifyOutcome.Equal, result.Outcome);
+        Assert.True(result.SourceRows >= 10, $"{result.SourceRows} foreign keys");
+    }
+
+    [Fact]
     public async Task An_orphan_under_a_not_valid_foreign_key_is_found_by_its_key_and_every_orphan_is_counted()
     {
         var bed = await MigratedAsync("verify_orphans_not_valid");
