@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Ferry.Coordinator.Api;
+using Ferry.Shared.Verify;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
 
@@ -59,9 +60,10 @@ public sealed class FerryApiClient : IDisposable
         return new FerryApiClient(uri, found.Value);
     }
 
-    public async Task<RunStart> StartRunAsync(IReadOnlyList<string> targets, RunMode mode, bool? keySweep, CancellationToken ct)
+    /// <param name="maxAge">For verify processes: the in-flight window (null: their default).</param>
+    public async Task<RunStart> StartRunAsync(IReadOnlyList<string> targets, RunMode mode, bool? keySweep, CancellationToken ct, TimeSpan? maxAge = null)
     {
-        using var response = await SendAsync(HttpMethod.Post, "api/runs", new RunRequest(targets, mode, keySweep), ct);
+        using var response = await SendAsync(HttpMethod.Post, "api/runs", new RunRequest(targets, mode, keySweep, maxAge?.TotalSeconds), ct);
         if (response.StatusCode == HttpStatusCode.Conflict)
         {
             var rejection = await ParseAsync<RunRejection>(response, ct);
@@ -97,6 +99,13 @@ public sealed class FerryApiClient : IDisposable
     /// <summary>The kept log lines of a run after <paramref name="afterSeq"/> (GET /api/runs/{id}/log).</summary>
     public Task<RunLogPage> GetRunLogAsync(string runId, long afterSeq, CancellationToken ct) =>
         GetAsync<RunLogPage>($"api/runs/{Uri.EscapeDataString(runId)}/log?after={afterSeq}", ct);
+
+    /// <summary>What the verify processes of one verification recorded (GET /api/verifications/{id}).</summary>
+    public Task<Verification> GetVerificationAsync(string verificationId, CancellationToken ct) =>
+        GetAsync<Verification>($"api/verifications/{Uri.EscapeDataString(verificationId)}", ct);
+
+    public Task<VerificationList> ListVerificationsAsync(int limit, CancellationToken ct) =>
+        GetAsync<VerificationList>($"api/verifications?limit={limit}", ct);
 
     public Task<ClusterMembership> GetClusterAsync(CancellationToken ct) => GetAsync<ClusterMembership>("api/cluster", ct);
 

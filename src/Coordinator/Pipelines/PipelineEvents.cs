@@ -25,7 +25,7 @@ public sealed record PipelineRunStarted(
     DateTimeOffset At,
     DateTimeOffset? ScheduledFor = null,
     IReadOnlyDictionary<string, IReadOnlyList<string>>? Upstream = null,
-    TimeSpan? MaxAge = null) : IPipelineEvent;
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TimeSpan? MaxAge = null) : IPipelineEvent;
 
 /// <summary>A process accepted its StartRun: <see cref="RunId"/> is the process's own run id, which the runner polls for.</summary>
 public sealed record ProcessRunStartedInPipeline(string PipelineRunId, string ProcessId, string RunId, DateTimeOffset At) : IPipelineEvent;

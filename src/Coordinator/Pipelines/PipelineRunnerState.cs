@@ -25,7 +25,7 @@ public sealed record PipelineRun(
     string? Reason,
     ImmutableDictionary<string, PipelineProcess> Processes,
     IReadOnlyDictionary<string, IReadOnlyList<string>>? Upstream = null,
-    TimeSpan? MaxAge = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TimeSpan? MaxAge = null)
 {
     [JsonIgnore] public bool IsActive => State == PipelineRunState.Running;
 

@@ -13,7 +13,8 @@ public interface IProcessEvent : IFerryMessage
 }
 
 /// <summary>A run began; <see cref="MaxAge"/> is a verify run's in-flight window (null: the default, and for every other kind).</summary>
-public sealed record RunStarted(string RunId, RunMode Mode, bool? KeySweep, DateTimeOffset At, string? PipelineRunId, TimeSpan? MaxAge = null) : IProcessEvent;
+public sealed record RunStarted(string RunId, RunMode Mode, bool? KeySweep, DateTimeOffset At, string? PipelineRunId,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] TimeSpan? MaxAge = null) : IProcessEvent;
 
 public sealed record Extracted(string RunId, Manifest Manifest, TimeSpan Took) : IProcessEvent;
 

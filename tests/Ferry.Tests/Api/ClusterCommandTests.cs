@@ -81,7 +81,7 @@ public sealed class ClusterCommandTests(ApiTestHost host)
 
         var e = Assert.Throws<ArgumentException>(() => ClusterCommands.SelectProcesses(processes, ["stg.qvp.*", "bl.*"]));
 
-        Assert.StartsWith("no process matches bl.* (the coordinator knows 3 process(es)", e.Message);
+        Assert.StartsWith("no process matches bl.* (the coordinator knows 6 process(es)", e.Message);
     }
 
     [Fact]

@@ -197,7 +197,8 @@ public sealed class CoordinatorApiTests(ApiTestHost host)
         using var client = host.Client();
         var list = await client.GetProcessesAsync(None);
 
-        Assert.Equal(["stg.qvp.users", "stg.qvp.orders", "stg.svp.slow"], list.Processes.Select(p => p.ProcessId));
+        Assert.Equal(["stg.qvp.users", "stg.qvp.orders", "stg.svp.slow", "verify.qvp.users", "verify.qvp.orders", "verify.svp.slow"],
+            list.Processes.Select(p => p.ProcessId));
         var users = list.Processes[0];
         Assert.True(users.Answered);
         Assert.Equal(new MergeCounts(1000, 0, 0, 0), users.Status?.LastSuccess?.Counts);

@@ -30,7 +30,7 @@ public sealed class FilesMetadataTests
 
         var files = Assert.Single(metadata.Files);
         Assert.Same(files, metadata.FindFiles("files.qvp"));
-        Assert.Equal(["stg.qvp.users", "files.qvp"], metadata.ProcessIds);
+        Assert.Equal(["stg.qvp.users", "files.qvp", "verify.qvp.users", "verify.files.qvp"], metadata.ProcessIds);
         Assert.Equal(("qvp", "public", "file_storage", file), (files.Source, files.Schema, files.Table, files.File));
         Assert.Equal(("object_key", "size_bytes", "checksum_md5", ChecksumFormat.Md5Hex, "created_at", "deleted_at"),
             (files.KeyColumn, files.SizeColumn, files.ChecksumColumn, files.ChecksumFormat, files.CreatedAtColumn, files.DeletedColumn));
@@ -74,7 +74,7 @@ public sealed class FilesMetadataTests
         var metadata = MetadataLoader.Load(Path.Combine(AppContext.BaseDirectory, "metadata"));
 
         Assert.Equal(["files.qvp", "files.svp"], metadata.Files.Select(f => f.ProcessId));
-        Assert.Equal(["files.qvp", "files.svp"], metadata.ProcessIds.TakeLast(2));
+        Assert.Equal(["files.qvp", "files.svp"], metadata.ProcessIds.Where(id => id.StartsWith("files.", StringComparison.Ordinal)));
         var svp = metadata.FindFiles("files.svp")!;
         Assert.Equal((ChecksumFormat.Md5Base64, "public.active_storage_blobs", (string?)null), (svp.ChecksumFormat, svp.ListingTable, svp.DeletedColumn));
         Assert.Equal(metadata.FindFiles("files.qvp")!.TargetStore, svp.TargetStore);

@@ -27,12 +27,6 @@ internal static partial class TableFile
     /// <summary>PostgreSQL truncates longer names (NAMEDATALEN - 1 bytes).</summary>
     private const int MaxIdentifierBytes = 63;
 
-    [GeneratedRegex(@"^(\d+[smhd])+$")]
-    private static partial Regex Duration();
-
-    [GeneratedRegex(@"(\d+)([smhd])")]
-    private static partial Regex DurationPart();
-
     public static SourceTable? Read(string file, YNode? document, string? folderSource, MigrationConnections? connections,
         ICollection<MetadataError> errors, MetadataSourceMap positions)
     {
@@ -174,24 +168,7 @@ internal static partial class TableFile
         }
     }
 
-    internal static TimeSpan? ParseDuration(string text)
-    {
-        text = text.Trim();
-        if (!Duration().IsMatch(text)) return null;
-        var total = TimeSpan.Zero;
-        foreach (Match m in DurationPart().Matches(text))
-        {
-            if (!long.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > 100_000) return null;
-            total += m.Groups[2].Value switch
-            {
-                "s" => TimeSpan.FromSeconds(n),
-                "m" => TimeSpan.FromMinutes(n),
-                "h" => TimeSpan.FromHours(n),
-                _ => TimeSpan.FromDays(n),
-            };
-        }
-        return total;
-    }
+    internal static TimeSpan? ParseDuration(string text) => Durations.Parse(text);
 
     private static ChunkingSpec? ReadChunking(YMapping map, string file, ICollection<MetadataError> errors)
     {
