@@ -143,14 +143,15 @@ public static class ClusterCommands
     /// moving), says why and asks again. A runner that cannot persist a run has not accepted it, so asking
     /// again starts nothing twice; a run that was accepted after all is answered "already running".
     /// </summary>
-    private static async Task<RunStart> StartAsync(FerryApiClient client, string[] targets, RunMode mode, bool? sweep, IAnsiConsole console, CancellationToken ct)
+    internal static async Task<RunStart> StartAsync(FerryApiClient client, string[] targets, RunMode mode, bool? sweep, IAnsiConsole console, CancellationToken ct,
+        TimeSpan? maxAge = null)
     {
         var deadline = DateTime.UtcNow + StartPatience;
         while (true)
         {
             try
             {
-                return await client.StartRunAsync(targets, mode, sweep, ct);
+                return await client.StartRunAsync(targets, mode, sweep, ct, maxAge);
             }
             catch (FerryApiException e) when (e.Status == System.Net.HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < deadline)
             {

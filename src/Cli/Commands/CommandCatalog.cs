@@ -14,6 +14,7 @@ public static class CommandCatalog
         RunCommands.Run(),
         RunCommands.Replay(),
         FilesCommands.Build(),
+        VerifyCommand.Build(),
         PlanCommand.Build(),
         MetadataCommands.Build(),
         ClusterCommands.Status(),

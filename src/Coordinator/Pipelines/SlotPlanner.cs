@@ -24,9 +24,13 @@ public sealed record ProcessSkip(ProcessInRun Process, string Reason);
 /// </summary>
 public sealed class SlotPlanner(IReadOnlyDictionary<string, string> sourceOf, IReadOnlyDictionary<string, int> limits)
 {
-    /// <summary>Sources from the metadata's tables; a limit below 1 counts as 1.</summary>
+    /// <summary>
+    /// Sources from the metadata's tables (an STG process and the verify process that reads the same source table
+    /// count against its source); a limit below 1 counts as 1.
+    /// </summary>
     public static SlotPlanner Of(MigrationMetadata metadata) => new(
-        metadata.Tables.ToDictionary(t => t.ProcessId, t => t.Source, StringComparer.Ordinal),
+        metadata.Tables.SelectMany(t => new[] { (Id: t.ProcessId, t.Source), (Id: Shared.Verify.VerifyProcesses.Of(t), t.Source) })
+            .ToDictionary(x => x.Id, x => x.Source, StringComparer.Ordinal),
         metadata.Sources.ToDictionary(s => s.Key, s => Math.Max(1, s.Value.MaxConcurrentExtracts), StringComparer.Ordinal));
 
     public SlotPlan Next(PipelineRunnerState state, StartPhases phases)
