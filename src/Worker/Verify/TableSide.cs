@@ -162,6 +162,14 @@ internal sealed class TableSide : IAsyncDisposable
         return await ReadBucketsAsync(cmd, ct);
     }
 
+    /// <summary>Count and digest of the live rows per <c>(column - min) / width</c>: the first level of an integer key, one scan.</summary>
+    public async Task<Dictionary<long, RowDigest>> GridBucketsAsync(IReadOnlyList<string> columns, string column, long min, long width, CancellationToken ct)
+    {
+        var sql = $"SELECT ({SqlText.Ident(column)}::bigint - $1) / $2, {RowDigest.AggregateSql(RowDigest.HashSql(columns))} FROM {From} WHERE {Live} GROUP BY 1";
+        await using var cmd = new NpgsqlCommand(sql, _conn) { Parameters = { new() { Value = min }, new() { Value = width } } };
+        return await ReadBucketsAsync(cmd, ct);
+    }
+
     /// <summary>Count and digest of the live rows per hash bucket of the key's text: for keys whose order depends on a collation.</summary>
     public async Task<Dictionary<long, RowDigest>> HashBucketsAsync(IReadOnlyList<string> columns, IReadOnlyList<string> key, long buckets, CancellationToken ct)
     {
