@@ -22,8 +22,8 @@ namespace Ferry.Cli.Commands;
 /// `ferry demo`: the whole migration on embedded defaults. Starts a local PostgreSQL under .ferry/,
 /// creates the demo QVP and SVP sources and the UniPACC target, bulk-loads every table into STG and
 /// builds the business layer, lets "one day" of changes happen in the sources, runs the incremental
-/// load and transforms, then checks STG against the sources and the business layer against a full
-/// rebuild, and prints the UniPACC row counts.
+/// load and transforms, checks the business layer against a full rebuild, ends with `ferry verify` on the same
+/// cluster (sources against STG, key indicators, orphans, attachments), and prints the UniPACC row counts.
 /// </summary>
 public static class DemoCommand
 {
@@ -108,18 +108,20 @@ public static class DemoCommand
             rebuild = await ClusterCommands.RunOnClusterAsync(client, ["bl.*"], RunMode.Bulk, null, wait: true, ct);
             blDrift = await RebuildChangesAsync(metadata, ct);
         }
+        // The cutover check an operator runs, on the same cluster: every source table against STG, the key
+        // indicators, the target's foreign keys and the attachments. The sources are quiet now, so nothing is in flight.
+        AnsiConsole.MarkupLine("[bold]ferry verify[/]: the sources against STG, the key indicators, orphans and the attachments");
+        var verification = await VerifyCommand.RunOnClusterAsync(client, VerifyTargets.From([]), TimeSpan.Zero, AnsiConsole.Console, ct);
         await node.StopAsync(CancellationToken.None);
-
-        var stgMismatches = await CompareAsync(metadata, ct);
-        if (stgMismatches.Count == 0)
-            AnsiConsole.MarkupLine($"[green]STG matches the sources[/]: live rows of all {tables.Count} tables equal their source tables' live rows.");
-        var fileMismatches = await CompareFilesAsync(metadata, ct);
-        if (metadata.Files.Count > 0 && fileMismatches.Count == 0)
-            AnsiConsole.MarkupLine($"[green]Every live attachment is copied and verified[/] ({string.Join(", ", metadata.Files.Select(f => f.ProcessId))}): " +
-                $"size and MD5 checked, recorded in {metadata.Target.StgSchema}.file_copies.");
-        var mismatches = stgMismatches.Concat(fileMismatches).ToList();
-        foreach (var m in mismatches)
-            AnsiConsole.MarkupLine($"[red]mismatch[/] {Markup.Escape(m)}");
+        var verified = false;
+        if (verification is not null)
+        {
+            AnsiConsole.Write(VerifyTable.Build(verification, keys: 10));
+            var report = Path.Combine(home.FullName, "verify-report.html");
+            await File.WriteAllTextAsync(report, VerifyHtmlReport.Build(verification, DateTimeOffset.UtcNow), ct);
+            AnsiConsole.MarkupLine($"  HTML report: {Markup.Escape(report)}");
+            verified = verification.Outcome == Shared.Verify.VerifyOutcome.Equal;
+        }
         if (metadata.Transforms.Count > 0)
         {
             if (incremental == 0 && rebuild == 0 && blDrift.Count == 0)
@@ -138,7 +140,7 @@ public static class DemoCommand
         AnsiConsole.MarkupLine($"Done in {clock.Elapsed.TotalSeconds:0.0} s. Extracts are kept in {Markup.Escape(objects)} (replay them with `ferry replay`).");
         if (keepRunning)
             AnsiConsole.MarkupLine($"PostgreSQL keeps running on 127.0.0.1:{server.Port}, user {server.User}; the password is in {Markup.Escape(Path.Combine(home.FullName, "pg", "password"))}.");
-        return bulk == 0 && incremental == 0 && rebuild == 0 && mismatches.Count == 0 && blDrift.Count == 0 ? 0 : 1;
+        return bulk == 0 && incremental == 0 && rebuild == 0 && verified && blDrift.Count == 0 ? 0 : 1;
     }
 
     private static async Task WaitUntilUpAsync(FerryApiClient client, CancellationToken ct)
@@ -177,56 +179,6 @@ public static class DemoCommand
             else if (ins + upd + del > 0) drift.Add($"{id}: the full rebuild inserted {ins:N0}, updated {upd:N0}, deleted {del:N0} rows the incremental run had missed");
         }
         return drift;
-    }
-
-    /// <summary>Live rows per table, source against STG: the demo checks its own result.</summary>
-    private static async Task<List<string>> CompareAsync(MigrationMetadata metadata, CancellationToken ct)
-    {
-        var problems = new List<string>();
-        foreach (var t in metadata.Tables)
-        {
-            var live = t.SoftDeleteColumn is { } soft ? $" WHERE {SqlText.Ident(soft)} IS NULL" : "";
-            var source = await CountAsync(metadata.Sources[t.Source].ToConnectionString(), $"SELECT count(*) FROM {SqlText.Qualified(t.Schema, t.Table)}{live}", ct);
-            var stg = await CountAsync(metadata.Target.ToConnectionString(),
-                $"SELECT count(*) FROM {SqlText.Qualified(metadata.Target.StgSchema, t.StgTable)} WHERE stg_deleted_at IS NULL", ct);
-            if (source != stg) problems.Add($"{t.ProcessId}: source has {source:N0} live rows, STG {stg:N0}");
-        }
-        return problems;
-    }
-
-    /// <summary>Every live row of each files process's listing table has a verified copy recorded in STG, and its object is in the target store.</summary>
-    private static async Task<List<string>> CompareFilesAsync(MigrationMetadata metadata, CancellationToken ct)
-    {
-        var problems = new List<string>();
-        foreach (var f in metadata.Files)
-        {
-            var live = f.DeletedColumn is { } d ? $" WHERE {SqlText.Ident(d)} IS NULL" : "";
-            var listed = await KeysAsync(metadata.Sources[f.Source].ToConnectionString(),
-                $"SELECT {SqlText.Ident(f.KeyColumn)}::text, NULL::text FROM {SqlText.Qualified(f.Schema, f.Table)}{live}", null, ct);
-            var copied = await KeysAsync(metadata.Target.ToConnectionString(),
-                $"SELECT source_key, target_key FROM {SqlText.Qualified(metadata.Target.StgSchema, "file_copies")} WHERE process_id = $1 AND status = 'copied'", f.ProcessId, ct);
-            var missing = listed.Keys.Where(k => !copied.ContainsKey(k)).ToList();
-            if (missing.Count > 0)
-                problems.Add($"{f.ProcessId}: {missing.Count:N0} of {listed.Count:N0} live files have no verified copy, e.g. {missing[0]} (ferry files failures --process {f.ProcessId})");
-            var target = ObjectStoreFactory.Create(f.TargetStore, metadata.ProjectFolder);
-            foreach (var key in listed.Keys.Where(copied.ContainsKey))
-                if (await target.StatAsync(copied[key]!, ct) is null)
-                    problems.Add($"{f.ProcessId}: {key} is recorded as copied to {copied[key]}, which is not in the target store");
-        }
-        return problems;
-    }
-
-    private static async Task<Dictionary<string, string?>> KeysAsync(string connectionString, string sql, string? parameter, CancellationToken ct)
-    {
-        await using var conn = new NpgsqlConnection(connectionString);
-        await conn.OpenAsync(ct);
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        if (parameter is not null) cmd.Parameters.AddWithValue(parameter);
-        var keys = new Dictionary<string, string?>(StringComparer.Ordinal);
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-            if (!r.IsDBNull(0)) keys[r.GetString(0)] = r.IsDBNull(1) ? null : r.GetString(1);
-        return keys;
     }
 
     private static async Task<long> CountAsync(string connectionString, string sql, CancellationToken ct)

@@ -40,7 +40,7 @@ public sealed class VerifyStore(string connectionString)
     private async Task EnsureAsync(CancellationToken ct)
     {
         if (_migrated) return;
-        await EnsureAsync(ct);
+        await FerrySchema.MigrateAsync(connectionString, ct);
         _migrated = true;
     }
 
