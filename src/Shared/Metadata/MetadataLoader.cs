@@ -30,7 +30,8 @@ public static class MetadataLoader
         var transforms = ReadTransforms(connections, errors);
         var checks = ReadChecks(connections, errors);
         var files = FilesFile.ReadFolder(root, connections, errors, positions);
-        var processIds = tables.Select(t => t.ProcessId).Concat(transforms.Select(t => t.ProcessId)).Concat(files.Select(f => f.ProcessId)).ToList();
+        var processIds = tables.Select(t => t.ProcessId).Concat(transforms.Select(t => t.ProcessId)).Concat(files.Select(f => f.ProcessId))
+            .Concat(Verify.VerifyProcesses.All(tables, files, checks.Count > 0, transforms.Count > 0)).ToList();
         // A broken file hides the processes it defines (a connections.yaml error hides every transform):
         // references to them in pipelines.yaml would only repeat that error as "matches no process".
         var pipelines = ReadPipelines(root, processIds, processIdsComplete: errors.Count == 0 && connections is not null, errors, positions);

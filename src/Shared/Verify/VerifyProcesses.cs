@@ -27,10 +27,14 @@ public static class VerifyProcesses
 
     /// <summary>Every verify process of <paramref name="metadata"/>: tables, files, then checks (when there are any) and orphans (when there is a business layer).</summary>
     public static IReadOnlyList<string> All(MigrationMetadata metadata) =>
+        All(metadata.Tables, metadata.Files, metadata.Checks.Count > 0, metadata.Transforms.Count > 0);
+
+    /// <summary>The same, from the parts of a migration (the loader needs them before the whole exists).</summary>
+    public static IReadOnlyList<string> All(IEnumerable<SourceTable> tables, IEnumerable<FilesDefinition> files, bool hasChecks, bool hasTransforms) =>
     [
-        .. metadata.Tables.Select(Of),
-        .. metadata.Files.Select(Of),
-        .. metadata.Checks.Count > 0 ? new[] { Checks } : [],
-        .. metadata.Transforms.Count > 0 ? new[] { Orphans } : [],
+        .. tables.Select(Of),
+        .. files.Select(Of),
+        .. hasChecks ? new[] { Checks } : [],
+        .. hasTransforms ? new[] { Orphans } : [],
     ];
 }
