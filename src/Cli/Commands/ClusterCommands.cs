@@ -97,15 +97,17 @@ public static class ClusterCommands
     /// it prints the plan and returns; with it, it follows the run (polling every second) and prints the
     /// per-process outcome. 0 when the run succeeded (or was accepted, without wait), 1 otherwise.
     /// </summary>
-    public static Task<int> RunOnClusterAsync(FerryApiClient client, string[] targets, RunMode mode, bool? sweep, bool wait, CancellationToken ct) =>
-        RunOnClusterAsync(client, targets, mode, sweep, wait, AnsiConsole.Console, TimeSpan.FromSeconds(1), ct);
+    public static Task<int> RunOnClusterAsync(FerryApiClient client, string[] targets, RunMode mode, bool? sweep, bool wait, CancellationToken ct,
+        TimeSpan? maxAge = null) =>
+        RunOnClusterAsync(client, targets, mode, sweep, wait, AnsiConsole.Console, TimeSpan.FromSeconds(1), ct, maxAge);
 
+    /// <param name="maxAge">For the run's verify processes (`--max-age`): null for their default.</param>
     public static async Task<int> RunOnClusterAsync(FerryApiClient client, string[] targets, RunMode mode, bool? sweep, bool wait,
-        IAnsiConsole console, TimeSpan pollEvery, CancellationToken ct)
+        IAnsiConsole console, TimeSpan pollEvery, CancellationToken ct, TimeSpan? maxAge = null)
     {
         try
         {
-            var start = await StartAsync(client, targets, mode, sweep, console, ct);
+            var start = await StartAsync(client, targets, mode, sweep, console, ct, maxAge);
             if (start.Rejected is { } rejected)
             {
                 var active = rejected.ActivePipelineRunId is { } id ? $" (active pipeline run: {id})" : "";

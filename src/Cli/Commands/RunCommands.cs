@@ -24,16 +24,23 @@ public static class RunCommands
         var metadataOption = CommonOptions.Metadata();
         var local = new Option<bool>("--local") { Description = "Run the processes inside this process instead of on the cluster (no coordinator needed)" };
         var wait = new Option<bool>("--wait") { Description = "Follow the run on the cluster until it ends; exit code 1 if it failed" };
+        var maxAge = new Option<string?>("--max-age") { Description = "For the run's verify processes: rows changed this recently are in flight, not errors (0s once the sources are offline)" };
         var coordinator = ClusterCommands.CoordinatorOption();
         var token = ClusterCommands.TokenOption();
         var command = new Command("run", "Run pipelines, groups or processes on the cluster (or --local): extract, load and merge into STG")
-            { processes, mode, sweep, wait, local, parallel, metadataOption, coordinator, token };
+            { processes, mode, sweep, wait, local, parallel, maxAge, metadataOption, coordinator, token };
         command.SetAction(async (r, ct) =>
         {
             if (!r.GetValue(local))
             {
+                TimeSpan? age = null;
+                if (r.GetValue(maxAge) is { } text && (age = Durations.Parse(text)) is null)
+                {
+                    Console.Error.WriteLine($"ferry run: --max-age {text}: expected a duration such as 0s, 15m, 2h");
+                    return 2;
+                }
                 using var client = FerryApiClient.Connect(r.GetValue(coordinator), r.GetValue(token));
-                return await ClusterCommands.RunOnClusterAsync(client, r.GetValue(processes)!, r.GetValue(mode), r.GetValue(sweep), r.GetValue(wait), ct);
+                return await ClusterCommands.RunOnClusterAsync(client, r.GetValue(processes)!, r.GetValue(mode), r.GetValue(sweep), r.GetValue(wait), ct, age);
             }
             var (metadata, store) = Open(r.GetValue(metadataOption));
             var ids = ProcessSelector.Select(metadata, r.GetValue(processes)!);
