@@ -44,23 +44,7 @@ public static class FerryCase
     public static async Task<(FerryCaseResult Result, TimeSpan Wall)> RunChildAsync(FerryCaseSpec spec, string specFile,
         IReadOnlyDictionary<string, string> environment)
     {
-        await File.WriteAllBytesAsync(specFile, JsonSerializer.SerializeToUtf8Bytes(spec));
-        File.Delete(spec.ResultFile);
-        var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this program's path");
-        var psi = new ProcessStartInfo(self) { UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-            psi.ArgumentList.Add(typeof(FerryCase).Assembly.Location);
-        psi.ArgumentList.Add(Flag);
-        psi.ArgumentList.Add(specFile);
-        foreach (var (name, value) in environment) psi.Environment[name] = value;
-        var clock = Stopwatch.StartNew();
-        using var child = Process.Start(psi) ?? throw new InvalidOperationException("could not start the Ferry child process");
-        await child.WaitForExitAsync();
-        var wall = clock.Elapsed;
-        if (child.ExitCode != 0)
-            throw new InvalidOperationException($"the Ferry child process failed ({child.ExitCode}); its error is above");
-        var result = JsonSerializer.Deserialize<FerryCaseResult>(await File.ReadAllBytesAsync(spec.ResultFile))
-                     ?? throw new InvalidOperationException("the Ferry child wrote an empty result");
+        var (result, wall) = await ChildRun.RunAsync<FerryCaseSpec, FerryCaseResult>(Flag, spec, specFile, spec.ResultFile, environment, "Ferry");
         // The figure is the first (cold) run: the process's life without the repeats it timed itself.
         return (result, wall - TimeSpan.FromSeconds(result.RepeatSeconds));
     }

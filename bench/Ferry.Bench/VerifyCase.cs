@@ -21,28 +21,9 @@ public static class VerifyCase
 {
     public const string Flag = "--verify-case";
 
-    public static async Task<(VerifyCaseResult Result, TimeSpan Wall)> RunChildAsync(VerifyCaseSpec spec, string specFile,
-        IReadOnlyDictionary<string, string> environment)
-    {
-        await File.WriteAllBytesAsync(specFile, JsonSerializer.SerializeToUtf8Bytes(spec));
-        File.Delete(spec.ResultFile);
-        var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this program's path");
-        var psi = new ProcessStartInfo(self) { UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-            psi.ArgumentList.Add(typeof(VerifyCase).Assembly.Location);
-        psi.ArgumentList.Add(Flag);
-        psi.ArgumentList.Add(specFile);
-        foreach (var (name, value) in environment) psi.Environment[name] = value;
-        var clock = Stopwatch.StartNew();
-        using var child = Process.Start(psi) ?? throw new InvalidOperationException("could not start the verify child process");
-        await child.WaitForExitAsync();
-        var wall = clock.Elapsed;
-        if (child.ExitCode != 0)
-            throw new InvalidOperationException($"the verify child process failed ({child.ExitCode}); its error is above");
-        var result = JsonSerializer.Deserialize<VerifyCaseResult>(await File.ReadAllBytesAsync(spec.ResultFile))
-                     ?? throw new InvalidOperationException("the verify child wrote an empty result");
-        return (result, wall);
-    }
+    public static Task<(VerifyCaseResult Result, TimeSpan Wall)> RunChildAsync(VerifyCaseSpec spec, string specFile,
+        IReadOnlyDictionary<string, string> environment) =>
+        ChildRun.RunAsync<VerifyCaseSpec, VerifyCaseResult>(Flag, spec, specFile, spec.ResultFile, environment, "verify");
 
     public static async Task<int> ChildMainAsync(string specFile)
     {
