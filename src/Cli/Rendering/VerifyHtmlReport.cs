@@ -43,7 +43,9 @@ public static class VerifyHtmlReport
         foreach (var r in v.Results)
         {
             var status = VerifyWords.Of(r.Outcome);
-            html.Append("<tr><td><a href=\"#").Append(Anchor(r.ProcessId)).Append("\">").Append(E(r.ProcessId)).Append("</a></td><td>").Append(E(r.Subject))
+            // Only a process with a section below links to it.
+            var name = r.Items.Count > 0 || r.Error is not null ? $"<a href=\"#{Anchor(r.ProcessId)}\">{E(r.ProcessId)}</a>" : E(r.ProcessId);
+            html.Append("<tr><td>").Append(name).Append("</td><td>").Append(E(r.Subject))
                 .Append("</td><td class=\"").Append(status).Append("\">").Append(status).Append("</td>")
                 .Append(N(r.SourceRows)).Append(N(r.TargetRows)).Append(N(r.Differences)).Append(N(r.InFlight)).Append(N(r.Ranges))
                 .Append("<td class=\"n\">").Append(E(Cells.Took(r.Took))).Append("</td><td>").Append(E(r.Error ?? r.Note ?? "")).Append("</td></tr>\n");
