@@ -102,8 +102,9 @@ public static class ClusterCommands
         RunOnClusterAsync(client, targets, mode, sweep, wait, AnsiConsole.Console, TimeSpan.FromSeconds(1), ct, maxAge);
 
     /// <param name="maxAge">For the run's verify processes (`--max-age`): null for their default.</param>
+    /// <param name="json">While waiting, one JSON object per poll on standard output (the other lines go to <paramref name="console"/>).</param>
     public static async Task<int> RunOnClusterAsync(FerryApiClient client, string[] targets, RunMode mode, bool? sweep, bool wait,
-        IAnsiConsole console, TimeSpan pollEvery, CancellationToken ct, TimeSpan? maxAge = null)
+        IAnsiConsole console, TimeSpan pollEvery, CancellationToken ct, TimeSpan? maxAge = null, bool json = false)
     {
         try
         {
@@ -124,7 +125,7 @@ public static class ClusterCommands
                 console.WriteLine($"It runs on the cluster; its process runs: ferry runs --pipeline-run {accepted.PipelineRunId}");
                 return 0;
             }
-            var final = await RunFollower.FollowAsync(client, accepted.PipelineRunId, console, pollEvery, ct);
+            var final = await RunFollower.FollowAsync(client, accepted.PipelineRunId, console, pollEvery, ct, json);
             console.Write(PipelineRunTable.Build(final));
             return final.State == PipelineRunState.Succeeded ? 0 : 1;
         }

@@ -24,11 +24,12 @@ public static class RunCommands
         var metadataOption = CommonOptions.Metadata();
         var local = new Option<bool>("--local") { Description = "Run the processes inside this process instead of on the cluster (no coordinator needed)" };
         var wait = new Option<bool>("--wait") { Description = "Follow the run on the cluster until it ends; exit code 1 if it failed" };
+        var json = new Option<bool>("--json") { Description = "With --wait: one JSON object per poll on standard output (state, rows done and expected, rows/s, ETA); other lines on standard error" };
         var maxAge = new Option<string?>("--max-age") { Description = "For the run's verify processes: rows changed this recently are in flight, not errors (0s once the sources are offline)" };
         var coordinator = ClusterCommands.CoordinatorOption();
         var token = ClusterCommands.TokenOption();
         var command = new Command("run", "Run pipelines, groups or processes on the cluster (or --local): extract, load and merge into STG")
-            { processes, mode, sweep, wait, local, parallel, maxAge, metadataOption, coordinator, token };
+            { processes, mode, sweep, wait, json, local, parallel, maxAge, metadataOption, coordinator, token };
         command.SetAction(async (r, ct) =>
         {
             if (!r.GetValue(local))
@@ -40,7 +41,9 @@ public static class RunCommands
                     return 2;
                 }
                 using var client = FerryApiClient.Connect(r.GetValue(coordinator), r.GetValue(token));
-                return await ClusterCommands.RunOnClusterAsync(client, r.GetValue(processes)!, r.GetValue(mode), r.GetValue(sweep), r.GetValue(wait), ct, age);
+                var console = r.GetValue(json) ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : AnsiConsole.Console;
+                return await ClusterCommands.RunOnClusterAsync(client, r.GetValue(processes)!, r.GetValue(mode), r.GetValue(sweep), r.GetValue(wait),
+                    console, TimeSpan.FromSeconds(1), ct, age, r.GetValue(json));
             }
             var (metadata, store) = Open(r.GetValue(metadataOption));
             var ids = ProcessSelector.Select(metadata, r.GetValue(processes)!);

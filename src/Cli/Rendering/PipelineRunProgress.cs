@@ -10,7 +10,10 @@ namespace Ferry.Cli.Rendering;
 /// </summary>
 public static class PipelineRunProgress
 {
-    public static Table Table(PipelineRunStatus run)
+    public static Table Table(PipelineRunStatus run) => Table(run, new Dictionary<string, StepProgress>(), DateTimeOffset.UtcNow);
+
+    /// <param name="progress">The running processes' latest progress, by process id: a bar, rows/s and ETA for each.</param>
+    public static Table Table(PipelineRunStatus run, IReadOnlyDictionary<string, StepProgress> progress, DateTimeOffset now)
     {
         var stage = Math.Min(run.CurrentStage + 1, Math.Max(run.Stages, 1));
         var table = new Table
@@ -19,11 +22,20 @@ public static class PipelineRunProgress
             Title = new TableTitle($"pipeline run {Markup.Escape(run.PipelineRunId)} ({Markup.Escape(run.Name)}): stage {stage}/{run.Stages}, " +
                 $"{Took(DateTimeOffset.UtcNow - run.StartedAt)}"),
         };
-        table.AddColumns("stage", "process", "state", "run", "result");
+        table.AddColumns("stage", "process", "state", "run", "progress", "result");
         foreach (var p in run.Processes.OrderBy(p => p.Stage))
             table.AddRow(Cell((p.Stage + 1).ToString()), Cell(p.ProcessId), StateMarkup(p.State), Cell(p.RunId ?? ""),
+                p.State == ProcessRunState.Running && progress.TryGetValue(p.ProcessId, out var s) ? ProgressCell(s, now) : Cell(""),
                 p.Error is { } e ? ErrorCell(e) : Cell(p.Result is { } r ? Short(r.Counts) : ""));
         return table;
+    }
+
+    /// <summary>A bar (when a total is known), then "loading 1,200 / 5,000 rows, 850 rows/s, ETA 5 s".</summary>
+    public static Markup ProgressCell(StepProgress p, DateTimeOffset now)
+    {
+        const int width = 16;
+        var bar = p.Fraction is { } f ? $"[green]{new string('█', (int)Math.Round(f * width))}[/][grey]{new string('░', width - (int)Math.Round(f * width))}[/] {Math.Round(f * 100):0}% " : "";
+        return new Markup(bar + Markup.Escape(p.DescribeAt(now)));
     }
 
     /// <summary>

@@ -70,7 +70,8 @@ public sealed class StepActor : ReceiveActor
         var self = Self;
         var entity = _entity;
         var runId = _run.RunId;
-        var progress = new SyncProgress<StepProgress>(p => entity.Tell(new StepProgressed(runId, p)));
+        var since = DateTimeOffset.UtcNow;
+        var progress = new SyncProgress<StepProgress>(p => entity.Tell(new StepProgressed(runId, p with { Since = since })));
         _log.Info("{0}: {1} started (run {2})", _processId, Step, runId);
         _clock.Start();
         // What the data path logs while the step runs carries the run's properties (the task keeps them).

@@ -40,7 +40,9 @@ public class ProcessProgressTests() : TestKit(Config)
             s => s.Step == ProcessStep.Idle && (s.LastSuccess ?? s.LastFailure)?.RunId == accepted.RunId);
 
         Assert.Equal((ProcessStep.Extracting, accepted.RunId), (running.Step, running.ActiveRunId));
-        Assert.Equal(new StepProgress(table.ProcessId, ProcessStep.Extracting, 0, 3000, 0), running.Progress);
+        Assert.Equal(new StepProgress(table.ProcessId, ProcessStep.Extracting, 0, 3000, 0), running.Progress! with { Since = null });
+        // The worker stamps when the step started, so the CLI and the API can tell rows/s and the ETA.
+        Assert.InRange(running.Progress!.Since!.Value, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow);
         Assert.Equal(accepted.RunId, done.LastSuccess?.RunId);
         Assert.Null(done.Progress);
     }
