@@ -103,6 +103,8 @@ public sealed class Loader(IObjectStore store)
         var load = SqlText.Qualified(LoadSchema, LoadTableName(manifest.StgTable, manifest.RunId));
         var keys = SqlText.Qualified(LoadSchema, LoadTableName(manifest.StgTable, manifest.RunId, "__keys"));
         await conn.ExecAsync(DropLoadTablesSql(manifest), ct);
+        // Whatever crashed runs of any table left behind goes now (see LoadTableSweep); its own sessions, not this load's.
+        await LoadTableSweep.SweepAsync(conn, DateTimeOffset.UtcNow, LoadTableSweep.MaxAge, ct);
         var loadColumns = manifest.Columns.Select(c => $"{SqlText.Ident(c.Name)} {c.StgType}").Append("stg_row_hash bigint NOT NULL");
         // No autovacuum on a table that lives minutes: it would only start mid-load and stall the DDL that follows.
         await conn.ExecAsync($"CREATE UNLOGGED TABLE {load} ({string.Join(", ", loadColumns)}) WITH (autovacuum_enabled = false)", ct);
