@@ -56,6 +56,37 @@ public class MetricsTests
     }
 
     [Fact]
+    public async Task An_entity_that_recovers_on_a_restarted_node_does_not_count_its_past_runs_again()
+    {
+        const int rows = 61;
+        await using var bed = await StgTestBed.CreateAsync("metricsrecover");
+        await bed.ExecSourceAsync($"CREATE TABLE metrics_recovered (id int PRIMARY KEY, v text); INSERT INTO metrics_recovered SELECT g, 'v' || g FROM generate_series(1, {rows}) g;");
+        var table = StgTestBed.Table("metrics_recovered", ["id"]);
+        var metadata = bed.Metadata(table);
+        var services = new ProcessServices(metadata, bed.Store, new RunHistory(bed.TargetConnectionString));
+        await using (var first = await OneNode.StartAsync(metadata, services, bed.TargetConnectionString))
+        {
+            var (_, status) = await first.RunAsync([table.ProcessId], RunMode.Bulk);
+            Assert.True(status.State == PipelineRunState.Succeeded, OneNode.Describe(status));
+        }
+
+        // The second node's entity replays the first run's events from the journal before it runs again.
+        var metricsPort = LocalPostgres.FreeLoopbackPort();
+        await using var second = await OneNode.StartAsync(metadata, services, bed.TargetConnectionString, s => s.AddMetricsEndpoint("127.0.0.1", metricsPort));
+        var (_, again) = await second.RunAsync([table.ProcessId], RunMode.Bulk);
+
+        Assert.True(again.State == PipelineRunState.Succeeded, OneNode.Describe(again));
+        var metrics = await ScrapeAsync(metricsPort);
+        var stg = Labels(("kind", "stg"), ("process", table.ProcessId));
+        var process = Labels(("process", table.ProcessId));
+        Assert.Equal(2, metrics.Value("ferry_runs_started_total", stg));
+        Assert.Equal(2, metrics.Value("ferry_runs_succeeded_total", stg));
+        Assert.Equal(2 * rows, metrics.Value("ferry_rows_extracted_total", process));
+        Assert.Equal(2 * rows, metrics.Value("ferry_rows_loaded_total", process));
+        Assert.Equal(rows, metrics.Value("ferry_rows_inserted_total", process));
+    }
+
+    [Fact]
     public async Task A_failed_run_is_counted_as_failed_and_no_password_from_the_environment_appears_in_the_metrics()
     {
         await using var bed = await StgTestBed.CreateAsync("metricsfail");
