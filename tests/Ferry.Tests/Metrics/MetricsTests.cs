@@ -113,6 +113,28 @@ public class MetricsTests
         Assert.All(metrics.Samples, s => Assert.DoesNotContain(s.Labels.Values, v => v.Contains(password!)));
     }
 
+    [Theory]
+    [InlineData("nope")]
+    [InlineData("70000")]
+    [InlineData("0")]
+    public async Task A_node_refuses_to_start_with_a_metrics_port_that_is_not_a_port(string port)
+    {
+        // Exit 2, "the node could not start", before it opens any port or database.
+        var exit = await Ferry.Cli.Commands.NodeCommands.Worker().Parse(["--metrics-port", port])
+            .InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = TextWriter.Null, Error = TextWriter.Null });
+
+        Assert.Equal(2, exit);
+    }
+
+    [Fact]
+    public void A_metrics_port_is_optional_and_a_valid_one_is_taken()
+    {
+        Assert.True(MetricsEndpoint.TryParsePort(null, out var none));
+        Assert.Null(none);
+        Assert.True(MetricsEndpoint.TryParsePort(" 9464 ", out var port));
+        Assert.Equal(9464, port);
+    }
+
     [Fact]
     public void The_exposition_parser_reads_labels_with_escapes_and_skips_comments()
     {
