@@ -42,9 +42,6 @@ public static class FerryMetrics
     private static readonly Gauge ClusterMembers = Prometheus.Metrics.CreateGauge("ferry_cluster_members", "Cluster members as this node sees them, by status", "status");
     private static readonly Gauge ClusterUnreachableMembers = Prometheus.Metrics.CreateGauge("ferry_cluster_unreachable_members", "Members this node's failure detector finds unreachable");
 
-    private static readonly Counter ObjectStoreBytesWritten = Prometheus.Metrics.CreateCounter("ferry_object_store_bytes_written_total", "Bytes written to the object store");
-    private static readonly Counter ObjectStoreBytesRead = Prometheus.Metrics.CreateCounter("ferry_object_store_bytes_read_total", "Bytes read from the object store");
-
     /// <summary>Member statuses always exported, so a status with no member shows 0 instead of vanishing.</summary>
     public static readonly string[] MemberStatuses = ["joining", "weaklyup", "up", "leaving", "exiting", "down", "removed"];
 
@@ -128,10 +125,6 @@ public static class FerryMetrics
             ClusterMembers.WithLabels(status).Set(membersByStatus.TryGetValue(status, out var n) ? n : 0);
         ClusterUnreachableMembers.Set(unreachable);
     }
-
-    public static void ObjectBytesWritten(long bytes) => ObjectStoreBytesWritten.Inc(bytes);
-
-    public static void ObjectBytesRead(long bytes) => ObjectStoreBytesRead.Inc(bytes);
 
     /// <summary>One entity's share of <c>ferry_active_runs</c>: Begin and End are idempotent, so a resumed or stopped entity never counts twice.</summary>
     public sealed class ActiveRunMark(Gauge.Child gauge)

@@ -154,7 +154,8 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
     {
         if (_step is null || done.RunId != _state.Active?.RunId || done.Step != _state.Active.Step) return;
         StopStep();
-        _stepSeconds[done.Step.ToString().ToLowerInvariant()] = done.Event switch
+        var stepName = done.Step.ToString().ToLowerInvariant();
+        _stepSeconds[stepName] = done.Event switch
         {
             Extracted x => x.Took.TotalSeconds,
             Loaded l => l.Took.TotalSeconds,
@@ -166,7 +167,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
             var run = _state.Active!;
             _state = _state.Apply(e);
             FerryMetrics.Persisted(_kind, _processId, e);
-            FerryMetrics.StepCompleted(_kind, done.Step.ToString().ToLowerInvariant(), _stepSeconds[done.Step.ToString().ToLowerInvariant()]);
+            FerryMetrics.StepCompleted(_kind, stepName, _stepSeconds[stepName]);
             if (_state.Active is null) _activeRun.End();
             if (e is RunSucceeded ok)
             {

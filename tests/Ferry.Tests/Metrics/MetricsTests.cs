@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 using Ferry.Cli.Metrics;
+using Ferry.Shared.Files;
 using Ferry.Shared.History;
+using Ferry.Shared.Metrics;
 using Ferry.Shared.Postgres;
 using Ferry.Shared.Processes;
 using Ferry.Shared.Stg;
@@ -44,6 +46,9 @@ public class MetricsTests
         Assert.Equal(0, afterOne.Value("ferry_rows_updated_total", process));
         Assert.True(afterOne.Value("ferry_step_duration_seconds_count", Labels(("kind", "stg"), ("step", "extracting"))) >= 1);
         Assert.True(afterOne.Value("ferry_pipeline_runs_total", Labels(("pipeline", "targets"), ("outcome", "succeeded"))) >= 1);
+        // Read every 5 s from the cluster's state: some scrape soon shows this node up.
+        Assert.True(await EventuallyAsync(async () => (await ScrapeAsync(metricsPort)).ValueOrZero("ferry_cluster_members", Labels(("status", "up"))) >= 1),
+            "ferry_cluster_members{status=\"up\"} stayed 0");
 
         // A full table reloads every row, but the merge inserts none again: the counters say so.
         var (_, second) = await node.RunAsync([table.ProcessId], RunMode.Bulk);
@@ -113,6 +118,45 @@ public class MetricsTests
         Assert.All(metrics.Samples, s => Assert.DoesNotContain(s.Labels.Values, v => v.Contains(password!)));
     }
 
+    [Fact]
+    public async Task A_files_run_counts_its_files_by_outcome_and_a_merge_its_deleted_rows()
+    {
+        // A process id no other test uses: the registry is the process's own.
+        const string files = "files.metricsfiles";
+        const string stg = "stg.metricsdeletes.t";
+        FerryMetrics.Persisted(ProcessKind.Files, files, new RunSucceeded("r1", new MergeCounts(0, 0, 0, 0), DateTimeOffset.UtcNow, new FileCopyCounts(5, 2, 0)));
+        FerryMetrics.Persisted(ProcessKind.Files, files, new RunFailed("r2", "files.metricsfiles: 1 file failed", DateTimeOffset.UtcNow, new FileCopyCounts(3, 7, 1)));
+        FerryMetrics.Persisted(ProcessKind.Stg, stg, new RunSucceeded("r3", new MergeCounts(10, 4, 3, 100), DateTimeOffset.UtcNow));
+
+        var metrics = await ExportAsync();
+
+        Assert.Equal(8, metrics.Value("ferry_files_total", Labels(("process", files), ("outcome", "copied"))));
+        Assert.Equal(9, metrics.Value("ferry_files_total", Labels(("process", files), ("outcome", "skipped"))));
+        Assert.Equal(1, metrics.Value("ferry_files_total", Labels(("process", files), ("outcome", "failed"))));
+        Assert.Equal(1, metrics.Value("ferry_runs_failed_total", Labels(("kind", "files"), ("process", files))));
+        Assert.Equal(10, metrics.Value("ferry_rows_inserted_total", Labels(("process", stg))));
+        Assert.Equal(4, metrics.Value("ferry_rows_updated_total", Labels(("process", stg))));
+        Assert.Equal(3, metrics.Value("ferry_rows_deleted_total", Labels(("process", stg))));
+    }
+
+    [Fact]
+    public async Task An_entity_counts_in_the_active_runs_gauge_once_however_often_it_begins_or_ends()
+    {
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        var gauge = Prometheus.Metrics.WithCustomRegistry(registry).CreateGauge("ferry_active_runs", "test", "kind");
+        var first = new FerryMetrics.ActiveRunMark(gauge.WithLabels("stg"));
+        var second = new FerryMetrics.ActiveRunMark(gauge.WithLabels("stg"));
+
+        first.Begin();
+        first.Begin();   // resumed after recovery, then the run's own start: still one run
+        second.Begin();
+        second.End();
+        second.End();    // finished, then stopped
+        var metrics = await ExportAsync(registry);
+
+        Assert.Equal(1, metrics.Value("ferry_active_runs", Labels(("kind", "stg"))));
+    }
+
     [Theory]
     [InlineData("nope")]
     [InlineData("70000")]
@@ -150,6 +194,13 @@ public class MetricsTests
         Assert.Equal(2, parsed.Samples.Count);
     }
 
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
+    {
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(500))
+            if (await condition()) return true;
+        return false;
+    }
+
     private static Dictionary<string, string> Labels(params (string Name, string Value)[] labels) => labels.ToDictionary(l => l.Name, l => l.Value);
 
     private static async Task<string> ScrapeTextAsync(int port)
@@ -159,6 +210,14 @@ public class MetricsTests
     }
 
     private static async Task<Exposition> ScrapeAsync(int port) => Exposition.Parse(await ScrapeTextAsync(port));
+
+    private static async Task<Exposition> ExportAsync(Prometheus.CollectorRegistry? registry = null)
+    {
+        _ = FerryMetrics.Registered;
+        using var stream = new MemoryStream();
+        await (registry ?? Prometheus.Metrics.DefaultRegistry).CollectAndExportAsTextAsync(stream);
+        return Exposition.Parse(Encoding.UTF8.GetString(stream.ToArray()));
+    }
 
     /// <summary>One sample of the text exposition format: a name, its labels, its value.</summary>
     public sealed record Sample(string Name, IReadOnlyDictionary<string, string> Labels, double Value);
