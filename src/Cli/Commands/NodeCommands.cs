@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Ferry.Cli.Embedded;
+using Ferry.Cli.Metrics;
 using Ferry.Coordinator.Api;
 using Ferry.Coordinator.Pipelines;
 using Ferry.Shared.Cluster;
@@ -20,7 +21,7 @@ namespace Ferry.Cli.Commands;
 
 /// <summary>
 /// `ferry coordinator`, `ferry worker` and `ferry standalone`: the cluster's nodes. Every setting has a
-/// flag and an environment variable (FERRY_HOST, FERRY_PORT, FERRY_SEEDS, FERRY_API_PORT, FERRY_METADATA),
+/// flag and an environment variable (FERRY_HOST, FERRY_PORT, FERRY_SEEDS, FERRY_API_PORT, FERRY_METRICS_PORT, FERRY_METADATA),
 /// so the same image runs every role in docker-compose. Secrets (FERRY_CLUSTER_SECRET, FERRY_TLS_CERT_PASSWORD)
 /// come from the environment only, never from argv. Exit codes: 2 the node could not start (one line
 /// says why), 3 downed by the cluster, 4 refused by the cluster, 5 no seed node answered.
@@ -67,7 +68,12 @@ public static class NodeCommands
         var logFormat = new Option<string>("--log-format") { Description = "text (for people, the default) or json (compact JSON lines, for machines) ($FERRY_LOG_FORMAT)", DefaultValueFactory = _ => Env("FERRY_LOG_FORMAT") ?? "text" };
         var logLevel = new Option<string>("--log-level") { Description = "Least severe level logged: debug, info, warning, error ($FERRY_LOG_LEVEL)", DefaultValueFactory = _ => Env("FERRY_LOG_LEVEL") ?? "info" };
         var logFile = new Option<string?>("--log-file") { Description = "Also log to this file as compact JSON, a new file each day, 14 kept ($FERRY_LOG_FILE)", DefaultValueFactory = _ => Env("FERRY_LOG_FILE") };
-        var command = new Command(name, description) { host, port, seeds, metadataOption, home, tlsCert, waitForDatabase, onDowned, logFormat, logLevel, logFile };
+        var metricsPort = new Option<string?>("--metrics-port")
+        {
+            Description = "Serve Prometheus metrics at http://<host>:<port>/metrics on this node's --host address; off unless given ($FERRY_METRICS_PORT)",
+            DefaultValueFactory = _ => Env("FERRY_METRICS_PORT"),
+        };
+        var command = new Command(name, description) { host, port, seeds, metadataOption, home, tlsCert, waitForDatabase, onDowned, logFormat, logLevel, logFile, metricsPort };
         if (roles.Contains(FerryNode.CoordinatorRole)) { command.Options.Add(apiPort); command.Options.Add(apiBind); }
         if (standalone) { command.Options.Add(noEmbedded); command.Options.Add(demoScale); }
         command.SetAction(async (r, ct) =>
@@ -110,6 +116,11 @@ public static class NodeCommands
                     Console.Error.WriteLine($"ferry: {name}: --log-format must be text or json and --log-level debug, info, warning or error");
                     return 2;
                 }
+                if (!MetricsEndpoint.TryParsePort(r.GetValue(metricsPort), out var metrics))
+                {
+                    Console.Error.WriteLine($"ferry: {name}: --metrics-port '{r.GetValue(metricsPort)}' is not a port (1-65535)");
+                    return 2;
+                }
                 var logging = new LogSettings { Format = format, Level = level, File = r.GetValue(logFile) };
                 var rejoin = OnDowned(r.GetValue(onDowned));
                 if (rejoin is null)
@@ -125,7 +136,7 @@ public static class NodeCommands
                     {
                         var tls = r.GetValue(tlsCert) is { Length: > 0 } pfx ? ClusterTls.Load(pfx, Env("FERRY_TLS_CERT_PASSWORD")) : null;
                         var options = new RoleOptions(roles, CommonOptions.MetadataDirectory(r.GetValue(metadataOption)), hostName, selfPort, seedList, api,
-                            Logging: logging, ClusterSecret: Env("FERRY_CLUSTER_SECRET"), Tls: tls, WaitForDatabase: wait);
+                            Logging: logging, ClusterSecret: Env("FERRY_CLUSTER_SECRET"), Tls: tls, WaitForDatabase: wait, MetricsPort: metrics);
                         node = BuildHost(options);
                     }
                     catch (NodeStartException e)
@@ -193,7 +204,7 @@ public static class NodeCommands
     };
 
     public sealed record RoleOptions(string[] Roles, string MetadataDirectory, string Host, int Port, string[] Seeds, ApiOptions? Api,
-        LogSettings? Logging = null, string? ClusterSecret = null, ClusterTls? Tls = null, TimeSpan? WaitForDatabase = null);
+        LogSettings? Logging = null, string? ClusterSecret = null, ClusterTls? Tls = null, TimeSpan? WaitForDatabase = null, int? MetricsPort = null);
 
     /// <summary>The node's host with every role it was asked for.</summary>
     public static IHost BuildHost(RoleOptions options)
@@ -230,9 +241,13 @@ public static class NodeCommands
                 builder.WithShardRegionProxy<ProcessRegion>(ProcessSharding.TypeName, FerryNode.WorkerRole, new ProcessMessageExtractor());
             if (isCoordinator)
                 builder.AddPipelineRunner(metadata);
-        }, s => s.AddSingleton(history).AddSingleton(new RunLog(target)).AddSingleton(new VerifyStore(target)).AddSingleton(metadata)
-            // Ferry's own tables are made once, here, before any entity writes its first history row.
-            .AddHostedService(_ => new FerrySchemaMigration(history)));
+        }, s =>
+        {
+            s.AddSingleton(history).AddSingleton(new RunLog(target)).AddSingleton(new VerifyStore(target)).AddSingleton(metadata)
+                // Ferry's own tables are made once, here, before any entity writes its first history row.
+                .AddHostedService(_ => new FerrySchemaMigration(history));
+            if (options.MetricsPort is { } metricsPort) s.AddMetricsEndpoint(options.Host, metricsPort);
+        });
         if (isCoordinator && options.Api is not null)
             hb.AddCoordinatorApi(options.Api);
         return hb.Build();

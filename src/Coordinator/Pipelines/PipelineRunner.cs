@@ -1,3 +1,4 @@
+using Ferry.Shared.Metrics;
 using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
@@ -237,6 +238,7 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
             _phases = _phases.With(process, StartPhase.Starting);
             AskRegion<object>(new StartRun(process.ProcessId, run.Mode, run.KeySweep, run.PipelineRunId, run.MaxAge), StartTimeout, (reply, error) => new StartReplied(process, reply, error));
         }
+        foreach (var (source, inUse, limit) in _slots.Slots(_state, _phases)) FerryMetrics.SourceSlots(source, inUse, limit);
     }
 
     /// <summary>Takes the step <see cref="StartHandshake"/> decided on.</summary>
@@ -302,6 +304,7 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
         Save(new PipelineRunFinished(run.PipelineRunId, state, reason, Now()), () =>
         {
             _finishing.Remove(run.PipelineRunId);
+            FerryMetrics.PipelineRunFinished(run.Name, state.ToString().ToLowerInvariant(), Now() - run.StartedAt);
             _phases = _phases.WithoutRun(run.PipelineRunId);
             if (reason is null) _log.Info("pipeline {0} ({1}): succeeded", run.Name, run.PipelineRunId);
             else _log.Warning("pipeline {0} ({1}): failed: {2}", run.Name, run.PipelineRunId, reason);
@@ -361,6 +364,7 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
         Save(new PipelineRunFinished(run.PipelineRunId, PipelineRunState.Cancelled, "cancelled by request", Now()), () =>
         {
             _phases = _phases.WithoutRun(run.PipelineRunId);
+            FerryMetrics.PipelineRunFinished(run.Name, "cancelled", Now() - run.StartedAt);
             var running = run.Processes.Values.Where(p => p.State == ProcessRunState.Running).Select(p => p.ProcessId).ToList();
             foreach (var pid in running) _region.Tell(new CancelRun(pid), Self);
             _log.Warning("pipeline {0} ({1}): cancelled; {2} running process(es) told to stop", run.Name, run.PipelineRunId, running.Count);

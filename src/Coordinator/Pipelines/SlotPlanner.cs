@@ -71,6 +71,13 @@ public sealed class SlotPlanner(IReadOnlyDictionary<string, string> sourceOf, IR
         return new SlotPlan(start, complete, skip);
     }
 
+    /// <summary>Every limited source with its slots in use and its limit, for the slot gauges.</summary>
+    public IEnumerable<(string Source, int InUse, int Limit)> Slots(PipelineRunnerState state, StartPhases phases)
+    {
+        var occupied = Occupied(state, phases);
+        return limits.Select(l => (l.Key, occupied.TryGetValue(l.Key, out var set) ? set.Count : 0, l.Value));
+    }
+
     /// <summary>Per source, the processes that hold one of its slots; a process counts once.</summary>
     private Dictionary<string, HashSet<string>> Occupied(PipelineRunnerState state, StartPhases phases)
     {

@@ -122,6 +122,7 @@ public static class FerryNode
                     if (options.ClusterSecret is null && options.Tls is null)
                         Akka.Event.LoggingExtensions.Warning(system.Log, "No cluster secret (FERRY_CLUSTER_SECRET): any process on this machine that reaches {0}:{1} with the same target and metadata can join", options.Host, options.Port);
                     system.ActorOf(Akka.Actor.Props.Create(() => new TrustGate(credentials, options.Seeds)), TrustGate.Name);
+                    system.ActorOf(Akka.Actor.Props.Create(() => new ClusterMembersGauge()), ClusterMembersGauge.Name);
                 });
                 builder.WithSqlPersistence(
                     connectionString: PgSession.DetectDeadPeer(options.PersistenceConnectionString, "ferry journal"),

@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Persistence;
 using Ferry.Shared.Cluster;
 using Ferry.Shared.History;
+using Ferry.Shared.Metrics;
 using Ferry.Shared.Processes;
 using Ferry.Worker.Stg;
 
@@ -41,6 +42,8 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
     private long _snapshotSequenceNr;
     private readonly Dictionary<string, double> _stepSeconds = new();
     private Task _historyWrites = Task.CompletedTask;
+    private readonly ProcessKind _kind;
+    private readonly FerryMetrics.ActiveRunMark _activeRun;
 
     /// <summary>The retry timer's message: the next attempt of this run's step.</summary>
     private sealed record RetryStep(string RunId, ProcessStep Step);
@@ -51,6 +54,8 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
         _services = services;
         var kind = ProcessKinds.Of(processId) ?? ProcessKind.Stg;
         _state = ProcessState.Initial(kind);
+        _kind = kind;
+        _activeRun = FerryMetrics.ActiveRun(kind);
         _retry = StepRetryPolicy.From(Context.System.Settings.Config);
         _snapshots = SnapshotPolicy.From(Context.System.Settings.Config);
         _node = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
@@ -67,6 +72,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
             if (_state.Active is { } run)
             {
                 _log.For(_processId, run).Info("{0}: resuming run {1} at {2}", _processId, run.RunId, run.Step);
+                _activeRun.Begin();
                 StartStep();
             }
             else SnapshotIfDue();   // a journal written before snapshots existed is compacted on its first start
@@ -107,6 +113,13 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
         return Directive.Stop;
     });
 
+    /// <summary>A run that moves to another node (rebalance, passivation) counts as active there, no longer here.</summary>
+    protected override void PostStop()
+    {
+        _activeRun.End();
+        base.PostStop();
+    }
+
     public override string PersistenceId => $"{ProcessSharding.TypeName}-{_processId}";
 
     private void OnStartRun(StartRun start)
@@ -126,6 +139,8 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
         Persist(new RunStarted(runId, start.Mode, start.KeySweep, DateTimeOffset.UtcNow, start.PipelineRunId, start.MaxAge), e =>
         {
             _state = _state.Apply(e);
+            FerryMetrics.Persisted(_kind, _processId, e);
+            _activeRun.Begin();
             sender.Tell(new RunAccepted(_processId, runId));
             _stepSeconds.Clear();
             Record(_state.Active!, RunStatus.Running, null, null);
@@ -139,7 +154,8 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
     {
         if (_step is null || done.RunId != _state.Active?.RunId || done.Step != _state.Active.Step) return;
         StopStep();
-        _stepSeconds[done.Step.ToString().ToLowerInvariant()] = done.Event switch
+        var stepName = done.Step.ToString().ToLowerInvariant();
+        _stepSeconds[stepName] = done.Event switch
         {
             Extracted x => x.Took.TotalSeconds,
             Loaded l => l.Took.TotalSeconds,
@@ -150,6 +166,9 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
         {
             var run = _state.Active!;
             _state = _state.Apply(e);
+            FerryMetrics.Persisted(_kind, _processId, e);
+            FerryMetrics.StepCompleted(_kind, stepName, _stepSeconds[stepName]);
+            if (_state.Active is null) _activeRun.End();
             if (e is RunSucceeded ok)
             {
                 Record(run, RunStatus.Succeeded, ok.Counts, null, ok.Files);
@@ -223,6 +242,8 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
         Persist(new RunFailed(run.RunId, error, DateTimeOffset.UtcNow), e =>
         {
             _state = _state.Apply(e);
+            FerryMetrics.Persisted(_kind, _processId, e);
+            _activeRun.End();
             Record(run, RunStatus.Failed, null, error);
             Finished(_state.LastFailure!);
             _log.For(_processId, run).Error("{0}: run {1} failed: {2}", _processId, run.RunId, error);

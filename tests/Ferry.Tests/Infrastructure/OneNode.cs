@@ -21,7 +21,8 @@ public sealed class OneNode(IHost host) : IAsyncDisposable
 {
     public static readonly TimeSpan Long = TimeSpan.FromSeconds(90);
 
-    public static async Task<OneNode> StartAsync(MigrationMetadata metadata, ProcessServices services, string journal)
+    /// <param name="hostServices">More services for the node's host (the metrics endpoint).</param>
+    public static async Task<OneNode> StartAsync(MigrationMetadata metadata, ProcessServices services, string journal, Action<IServiceCollection>? hostServices = null)
     {
         var port = LocalPostgres.FreeLoopbackPort();
         var options = new NodeOptions
@@ -34,7 +35,7 @@ public sealed class OneNode(IHost host) : IAsyncDisposable
         };
         var host = FerryNode.CreateBuilder(options, (akka, _) => akka
             .AddWorkerRole(services)
-            .AddPipelineRunner(metadata, pollInterval: TimeSpan.FromSeconds(1))).Build();
+            .AddPipelineRunner(metadata, pollInterval: TimeSpan.FromSeconds(1)), hostServices).Build();
         await host.StartAsync();
         return new OneNode(host);
     }
