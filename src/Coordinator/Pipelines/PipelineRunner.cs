@@ -215,6 +215,7 @@ public sealed class PipelineRunner : ReceivePersistentActor, IWithTimers
             _log.Info("pipeline {0} ({1}): started by {2}, {3} stage(s), {4} process(es), {5}", plan.Name, id, start.RequestedBy, plan.Stages.Count,
                 plan.Stages.Sum(s => s.Count), start.Mode.ToString().ToLowerInvariant());
             replyTo?.Tell(new PipelineRunAccepted(id, plan.Name, plan.Stages));
+            if (start.ScheduledFor is { } due) FerryMetrics.ScheduledStart(plan.Name, now - due);
             Advance();
         });
     }

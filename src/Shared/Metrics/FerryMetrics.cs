@@ -39,6 +39,10 @@ public static class FerryMetrics
     private static readonly Gauge SourceSlotsInUse = Prometheus.Metrics.CreateGauge("ferry_source_slots_in_use", "Processes holding one of a source's slots", "source");
     private static readonly Gauge SourceSlotsLimit = Prometheus.Metrics.CreateGauge("ferry_source_slots_limit", "A source's limit of processes at once (max_concurrent_extracts)", "source");
 
+    private static readonly Gauge ProcessEntities = Prometheus.Metrics.CreateGauge("ferry_process_entities", "Process entities living on this node, by kind", "kind");
+    private static readonly Gauge ScheduleLag = Prometheus.Metrics.CreateGauge("ferry_schedule_lag_seconds",
+        "How late the last scheduled start of a pipeline was, from its cron time to its start", "pipeline");
+
     private static readonly Gauge ClusterMembers = Prometheus.Metrics.CreateGauge("ferry_cluster_members", "Cluster members as this node sees them, by status", "status");
     private static readonly Gauge ClusterUnreachableMembers = Prometheus.Metrics.CreateGauge("ferry_cluster_unreachable_members", "Members this node's failure detector finds unreachable");
 
@@ -113,6 +117,12 @@ public static class FerryMetrics
     /// <summary>A pipeline's or group's name (no dot, no space: process ids always have dots) or <c>targets</c>.</summary>
     public static string PipelineLabel(string name) => name.Contains(' ') || name.Contains('.') || name.Contains('*') ? "targets" : name;
 
+    /// <summary>A scheduled pipeline run started <paramref name="lag"/> after its cron time.</summary>
+    public static void ScheduledStart(string pipeline, TimeSpan lag) => ScheduleLag.WithLabels(pipeline).Set(Math.Max(0, lag.TotalSeconds));
+
+    /// <summary>One process entity living on this node: counted from now until <see cref="EntityMark.Gone"/>.</summary>
+    public static EntityMark Entity(ProcessKind kind) => new(ProcessEntities.WithLabels(KindLabel(kind)));
+
     public static void SourceSlots(string source, int inUse, int limit)
     {
         SourceSlotsInUse.WithLabels(source).Set(inUse);
@@ -124,6 +134,26 @@ public static class FerryMetrics
         foreach (var status in MemberStatuses.Union(membersByStatus.Keys))
             ClusterMembers.WithLabels(status).Set(membersByStatus.TryGetValue(status, out var n) ? n : 0);
         ClusterUnreachableMembers.Set(unreachable);
+    }
+
+    /// <summary>One entity's share of <c>ferry_process_entities</c>; <see cref="Gone"/> is idempotent.</summary>
+    public sealed class EntityMark
+    {
+        private readonly Gauge.Child _gauge;
+        private bool _gone;
+
+        public EntityMark(Gauge.Child gauge)
+        {
+            _gauge = gauge;
+            gauge.Inc();
+        }
+
+        public void Gone()
+        {
+            if (_gone) return;
+            _gone = true;
+            _gauge.Dec();
+        }
     }
 
     /// <summary>One entity's share of <c>ferry_active_runs</c>: Begin and End are idempotent, so a resumed or stopped entity never counts twice.</summary>

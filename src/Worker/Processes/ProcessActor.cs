@@ -44,6 +44,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
     private Task _historyWrites = Task.CompletedTask;
     private readonly ProcessKind _kind;
     private readonly FerryMetrics.ActiveRunMark _activeRun;
+    private readonly FerryMetrics.EntityMark _entity;
 
     /// <summary>The retry timer's message: the next attempt of this run's step.</summary>
     private sealed record RetryStep(string RunId, ProcessStep Step);
@@ -56,6 +57,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
         _state = ProcessState.Initial(kind);
         _kind = kind;
         _activeRun = FerryMetrics.ActiveRun(kind);
+        _entity = FerryMetrics.Entity(kind);
         _retry = StepRetryPolicy.From(Context.System.Settings.Config);
         _snapshots = SnapshotPolicy.From(Context.System.Settings.Config);
         _node = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
@@ -117,6 +119,7 @@ public sealed class ProcessActor : ReceivePersistentActor, IWithTimers
     protected override void PostStop()
     {
         _activeRun.End();
+        _entity.Gone();
         base.PostStop();
     }
 

@@ -46,6 +46,7 @@ public class MetricsTests
         Assert.Equal(0, afterOne.Value("ferry_rows_updated_total", process));
         Assert.True(afterOne.Value("ferry_step_duration_seconds_count", Labels(("kind", "stg"), ("step", "extracting"))) >= 1);
         Assert.True(afterOne.Value("ferry_pipeline_runs_total", Labels(("pipeline", "targets"), ("outcome", "succeeded"))) >= 1);
+        Assert.True(afterOne.Value("ferry_process_entities", Labels(("kind", "stg"))) >= 1);   // this entity lives on this node
         // Read every 5 s from the cluster's state: some scrape soon shows this node up.
         Assert.True(await EventuallyAsync(async () => (await ScrapeAsync(metricsPort)).ValueOrZero("ferry_cluster_members", Labels(("status", "up"))) >= 1),
             "ferry_cluster_members{status=\"up\"} stayed 0");

@@ -80,6 +80,24 @@ public class PipelineScheduleTests(ITestOutputHelper output) : TestKit(Config, o
     }
 
     [Fact]
+    public async Task How_late_a_scheduled_start_was_is_exported_as_the_pipelines_schedule_lag()
+    {
+        var ids = Ids("lag", 1);
+        var metadata = Create(new Dictionary<string, int> { ["lag"] = 1 }, ids, Pipeline("lagged", "0 2 * * *", ids));
+        var clock = new TestClock(At(1, 1, 59, 58));
+        var (runner, _) = await StartAsync(metadata, clock, TimeSpan.FromMilliseconds(100));
+
+        await RunsAfterAsync(runner, 2 * Poll);
+        clock.Set(At(1, 2, 0, 3));
+        await RunsWhenAsync(runner, l => l.Runs.Count == 1);
+
+        using var text = new MemoryStream();
+        await Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(text);
+        var metrics = Metrics.MetricsTests.Exposition.Parse(System.Text.Encoding.UTF8.GetString(text.ToArray()));
+        Assert.Equal(3, metrics.Value("ferry_schedule_lag_seconds", new Dictionary<string, string> { ["pipeline"] = "lagged" }));
+    }
+
+    [Fact]
     public async Task A_scheduled_start_while_the_pipeline_still_runs_is_skipped()
     {
         var ids = Ids("a", 1);
