@@ -1,26 +1,36 @@
+using Akka.Actor;
+using Ferry.Coordinator.Api;
+using Ferry.Shared.Metadata;
 using Ferry.Shared.Metrics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Prometheus;
 
 namespace Ferry.Cli.Metrics;
 
 /// <summary>
-/// The node's Prometheus endpoint, <c>http://&lt;host&gt;:&lt;port&gt;/metrics</c>, off unless a port is given
-/// (--metrics-port / FERRY_METRICS_PORT). It binds the node's own --host address, where its cluster port already is,
+/// The node's own HTTP port, off unless a port is given (--metrics-port / FERRY_METRICS_PORT): Prometheus's
+/// <c>/metrics</c>, and <c>/healthz</c> (no token: this node is an Up cluster member, the target answers, its
+/// journal can be written; 200 or 503 with the checks), so a worker, which has no HTTP API, can be scraped and
+/// health-checked like the coordinator. It binds the node's own --host address, where its cluster port already is,
 /// rather than every interface: in compose that is the container's address, which Prometheus reaches by service name.
-/// A Kestrel server of its own (prometheus-net's), so a worker, which has no HTTP API, serves it too.
 /// </summary>
 public static class MetricsEndpoint
 {
     public static IServiceCollection AddMetricsEndpoint(this IServiceCollection services, string host, int port)
     {
         _ = FerryMetrics.Registered;
-        return services.AddMetricServer(o =>
-        {
-            o.Hostname = host;
-            o.Port = (ushort)port;
-            o.Url = "/metrics";
-        });
+        services.TryAddTargetHealth();
+        return services.AddHostedService(node => new NodeHttpServer(host, port, node));
+    }
+
+    private static void TryAddTargetHealth(this IServiceCollection services)
+    {
+        if (services.All(d => d.ServiceType != typeof(TargetHealth))) services.AddSingleton<TargetHealth>();
     }
 
     /// <summary>--metrics-port's value, or why it is not one (null: the endpoint is off).</summary>
@@ -31,5 +41,32 @@ public static class MetricsEndpoint
         if (!int.TryParse(text.Trim(), out var p) || p is < 1 or > 65535) return false;
         port = p;
         return true;
+    }
+
+    /// <summary>A small Kestrel server beside the node, answering from the node's own services (its actor system, metadata).</summary>
+    private sealed class NodeHttpServer(string host, int port, IServiceProvider node) : IHostedService
+    {
+        private WebApplication? _app;
+
+        public async Task StartAsync(CancellationToken ct)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseUrls($"http://{host}:{port}");
+            _app = builder.Build();
+            _app.MapMetrics("/metrics");
+            _app.MapGet(CoordinatorApi.HealthPath, async (CancellationToken token) =>
+            {
+                var report = HealthReport.Of(await HealthEndpoints.LiveChecksAsync(node.GetRequiredService<ActorSystem>(),
+                    node.GetRequiredService<TargetHealth>(), node.GetRequiredService<MigrationMetadata>(), token));
+                return Results.Json(report, ApiJson.Options, statusCode: report.Ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+            });
+            await _app.StartAsync(ct);
+        }
+
+        public async Task StopAsync(CancellationToken ct)
+        {
+            if (_app is not null) await _app.StopAsync(ct);
+        }
     }
 }

@@ -48,7 +48,8 @@ public static class HealthEndpoints
     private static IResult Answer(HealthReport report) =>
         ApiResults.Json(report, report.Ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
 
-    private static async Task<IReadOnlyList<HealthCheck>> LiveChecksAsync(ActorSystem system, TargetHealth target, MigrationMetadata metadata, CancellationToken ct)
+    /// <summary>What /healthz checks on any node (the coordinator's API, every node's metrics port): membership, target, journal.</summary>
+    public static async Task<IReadOnlyList<HealthCheck>> LiveChecksAsync(ActorSystem system, TargetHealth target, MigrationMetadata metadata, CancellationToken ct)
     {
         var self = Akka.Cluster.Cluster.Get(system).SelfMember;
         var member = new HealthCheck("member", self.Status == MemberStatus.Up, $"{self.Address} is {self.Status.ToString().ToLowerInvariant()}");

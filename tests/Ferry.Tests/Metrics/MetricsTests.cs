@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;
 using System.Text;
 using Ferry.Cli.Metrics;
@@ -30,10 +31,22 @@ public class MetricsTests
         var metadata = bed.Metadata(table);
         var metricsPort = LocalPostgres.FreeLoopbackPort();
         var services = new ProcessServices(metadata, bed.Store, new RunHistory(bed.TargetConnectionString));
-        await using var node = await OneNode.StartAsync(metadata, services, bed.TargetConnectionString, s => s.AddMetricsEndpoint("127.0.0.1", metricsPort));
+        // As ferry's nodes do, the host knows the metadata (health reads the target from it).
+        await using var node = await OneNode.StartAsync(metadata, services, bed.TargetConnectionString,
+            s => s.AddSingleton(metadata).AddMetricsEndpoint("127.0.0.1", metricsPort));
 
         var (_, first) = await node.RunAsync([table.ProcessId], RunMode.Bulk);
         Assert.True(first.State == PipelineRunState.Succeeded, OneNode.Describe(first));
+        // The same port answers health, worker or coordinator: an Up member whose target and journal answer.
+        using (var http = new HttpClient())
+        {
+            using var health = await http.GetAsync($"http://127.0.0.1:{metricsPort}/healthz");
+            var body = await health.Content.ReadAsStringAsync();
+            Assert.True(health.StatusCode == System.Net.HttpStatusCode.OK, body);
+            using var json = System.Text.Json.JsonDocument.Parse(body);
+            Assert.Equal("ok", json.RootElement.GetProperty("status").GetString());
+            Assert.Equal(["member", "target", "journal"], json.RootElement.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+        }
         var afterOne = await ScrapeAsync(metricsPort);
         var stg = Labels(("kind", "stg"), ("process", table.ProcessId));
         var process = Labels(("process", table.ProcessId));
