@@ -10,10 +10,8 @@ using Ferry.Cli.Rendering;
 using Ferry.Coordinator.Pipelines;
 using Ferry.Shared.Metadata;
 using Ferry.Shared.Postgres;
-using Ferry.Shared.Sql;
 using Npgsql;
 using Ferry.Shared.Stg;
-using Ferry.Shared.Storage;
 using Spectre.Console;
 
 namespace Ferry.Cli.Commands;
