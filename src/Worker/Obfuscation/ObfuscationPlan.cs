@@ -68,12 +68,9 @@ public sealed class ObfuscationPlan
     private static Func<string?, RowOffsets, string?> Bind(ObfuscationRule rule, ColumnSpec column, string table, ObfuscationKey key)
     {
         var type = column.StgType;
-        void Require(bool serves, string needs)
-        {
-            if (!serves)
-                throw new InvalidOperationException(
-                    $"obfuscation rule {rule.RuleName} on column {column.Name} of {table} cannot serve its type {column.SourceType} (it needs {needs})");
-        }
+        if (Needs(rule.Kind, type) is { } needs)
+            throw new InvalidOperationException(
+                $"obfuscation rule {rule.RuleName} on column {column.Name} of {table} cannot serve its type {column.SourceType} (it needs {needs})");
         int Int() => int.Parse(rule.Parameter!, CultureInfo.InvariantCulture);
         switch (rule.Kind)
         {
@@ -86,38 +83,31 @@ public sealed class ObfuscationPlan
             }
             case ObfuscationKind.Hash:
             {
-                Require(IsText(type), "text, varchar or char");
                 var length = Int();
                 return (v, _) => v is null ? null : ObfuscationRules.Hash(key, v, length);
             }
             case ObfuscationKind.Phone:
-                Require(IsText(type), "text, varchar or char");
                 return static (v, _) => v is null ? null : ObfuscationRules.Phone(v);
             case ObfuscationKind.Email:
-                Require(IsText(type), "text, varchar or char");
                 return (v, _) => v is null ? null : ObfuscationRules.Email(key, v);
             case ObfuscationKind.Name:
             {
-                Require(IsText(type), "text, varchar or char");
                 var part = rule.Parameter ?? "first";
                 return (v, _) => v is null ? null : ObfuscationRules.Name(key, v, part);
             }
             case ObfuscationKind.Truncate:
             {
-                Require(IsText(type), "text, varchar or char");
                 var length = Int();
                 return (v, _) => v is null ? null : ObfuscationRules.Truncate(v, length);
             }
             case ObfuscationKind.DateShift:
             {
-                Require(type == "date" || type.StartsWith("timestamp", StringComparison.Ordinal), "date or timestamp");
                 var days = Int();
                 return (v, row) => v is null ? null : ObfuscationRules.DateShift(v, row.ShiftDays(days));
             }
             case ObfuscationKind.NumberNoise:
             {
                 var shape = NumberShapeOf(type);
-                Require(shape is not null, "smallint, integer, bigint, numeric, real or double precision");
                 var percent = decimal.Parse(rule.Parameter!, CultureInfo.InvariantCulture);
                 return (v, row) => v is null ? null : ObfuscationRules.NumberNoise(v, row.NoiseFraction(percent), shape!);
             }
@@ -125,6 +115,29 @@ public sealed class ObfuscationPlan
                 throw new InvalidOperationException($"obfuscation rule {rule.RuleName} on column {column.Name} of {table} is not implemented");
         }
     }
+
+    private const string TextTypes = "text, varchar or char", DateTypes = "date or timestamp",
+        NumberTypes = "smallint, integer, bigint, numeric, real or double precision";
+
+    /// <summary>Which types a rule needs when <paramref name="type"/> (format_type text) is not one of them; null when it serves it.</summary>
+    public static string? Needs(ObfuscationKind kind, string type) => kind switch
+    {
+        ObfuscationKind.Hash or ObfuscationKind.Phone or ObfuscationKind.Email or ObfuscationKind.Name or ObfuscationKind.Truncate => IsText(type) ? null : TextTypes,
+        ObfuscationKind.DateShift => IsDate(type) ? null : DateTypes,
+        ObfuscationKind.NumberNoise => NumberShapeOf(type) is null ? NumberTypes : null,
+        _ => null,
+    };
+
+    /// <summary>
+    /// Whether <paramref name="type"/> is a built-in type whose fitness <see cref="Needs"/> can judge from the
+    /// declared type alone (a domain or enum is judged at extract time, by the type it has in STG).
+    /// </summary>
+    public static bool IsJudgedByDeclaredType(string type) =>
+        IsText(type) || IsDate(type) || NumberShapeOf(type) is not null || type.EndsWith("[]", StringComparison.Ordinal)
+        || type is "boolean" or "uuid" or "json" or "jsonb" or "bytea" or "interval" or "inet" or "cidr" or "money" or "oid"
+        || type.StartsWith("time ", StringComparison.Ordinal) || type.StartsWith("time(", StringComparison.Ordinal);
+
+    private static bool IsDate(string type) => type == "date" || type.StartsWith("timestamp", StringComparison.Ordinal);
 
     private static bool IsText(string type) =>
         type is "text" or "name" or "bpchar" or "varchar" || type.StartsWith("character", StringComparison.Ordinal);
