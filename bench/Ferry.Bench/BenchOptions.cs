@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Ferry.Bench;
 
-/// <summary>The command line: <c>Ferry.Bench [--rows N] [--work DIR] [--keep] [--chunk-rows N] [--threshold-rows N] [--parallelism N] [--shared-buffers 1GB] [--log-min-duration MS] [--explain-min-duration MS] [--verify [--leaf-rows N] [--fanout N]]</c>.</summary>
+/// <summary>The command line: <c>Ferry.Bench [--rows N] [--work DIR] [--keep] [--chunk-rows N] [--threshold-rows N] [--parallelism N] [--shared-buffers 1GB] [--log-min-duration MS] [--explain-min-duration MS] [--verify [--leaf-rows N] [--fanout N]] [--obfuscate]</c>.</summary>
 public sealed record BenchOptions
 {
     public long Rows { get; init; } = 5_000_000;
@@ -20,12 +20,14 @@ public sealed record BenchOptions
     public int? ExplainMinDurationMs { get; init; }
     /// <summary>Run the verify benchmark (TableVerifier against pgcopydb's count + hash-sum query) instead of the STG cases.</summary>
     public bool Verify { get; init; }
+    /// <summary>Run the obfuscated-vs-plain extract comparison instead (<see cref="ObfuscationBench"/>).</summary>
+    public bool Obfuscate { get; init; }
     /// <summary>The verify's VerifySettings.LeafRows and Fanout.</summary>
     public int LeafRows { get; init; } = 2_000;
     public int Fanout { get; init; } = 16;
 
     public const string Usage =
-        "usage: Ferry.Bench [--rows N] [--work DIR] [--keep] [--chunk-rows N] [--threshold-rows N] [--parallelism N] [--shared-buffers SIZE] [--log-min-duration MS] [--explain-min-duration MS] [--verify [--leaf-rows N] [--fanout N]]";
+        "usage: Ferry.Bench [--rows N] [--work DIR] [--keep] [--chunk-rows N] [--threshold-rows N] [--parallelism N] [--shared-buffers SIZE] [--log-min-duration MS] [--explain-min-duration MS] [--verify [--leaf-rows N] [--fanout N]] [--obfuscate]";
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
@@ -46,6 +48,7 @@ public sealed record BenchOptions
                 "--log-min-duration" => options with { LogMinDurationMs = (int)Count() },
                 "--explain-min-duration" => options with { ExplainMinDurationMs = (int)Count() },
                 "--verify" => options with { Verify = true },
+                "--obfuscate" => options with { Obfuscate = true },
                 "--leaf-rows" => options with { LeafRows = (int)Count() },
                 "--fanout" => options with { Fanout = (int)Count() },
                 "-h" or "--help" => throw new ArgumentException(Usage),

@@ -13,6 +13,17 @@ BenchOptions options;
 try { options = BenchOptions.Parse(args); }
 catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
 
+if (options.Obfuscate)
+{
+    var clock = Stopwatch.StartNew();
+    try { return await ObfuscationBench.RunAsync(options, m => Console.Error.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] {m}")); }
+    catch (Exception e) when (e is not OutOfMemoryException)
+    {
+        Console.Error.WriteLine($"obfuscation benchmark failed: {e}");
+        return 1;
+    }
+}
+
 if (options.Verify)
 {
     var clock = Stopwatch.StartNew();

@@ -137,7 +137,10 @@ public sealed record ChunkingSpec(long ThresholdRows = 2_000_000, long RowsPerCh
     public static ChunkingSpec Default { get; } = new();
 }
 
-/// <summary>One source table and how it is staged: one STG process, <c>stg.&lt;source&gt;.&lt;name&gt;</c>.</summary>
+/// <summary>
+/// One source table and how it is staged: one STG process, <c>stg.&lt;source&gt;.&lt;name&gt;</c>.
+/// <see cref="Obfuscate"/> (column → rule) applies only in DEV extracts (<see cref="ObfuscationPolicy"/>).
+/// </summary>
 public sealed record SourceTable(
     string Source,
     string Schema,
@@ -149,7 +152,8 @@ public sealed record SourceTable(
     ChunkingSpec Chunking,
     string? SoftDeleteColumn = null,
     bool KeySweep = false,
-    string? File = null)
+    string? File = null,
+    IReadOnlyDictionary<string, ObfuscationRule>? Obfuscate = null)
 {
     public string ProcessId => $"stg.{Source}.{Name}";
 }

@@ -6,6 +6,7 @@ namespace Ferry.Shared.Stg;
 /// <summary>
 /// What one extract wrote: written last, beside its parts, so its presence means the extract is
 /// complete. A load trusts nothing else: row counts and checksums of every part are checked against it.
+/// <see cref="Obfuscation"/>: the rules a DEV extract applied, column → rule and parameter (never the key); null when none were.
 /// </summary>
 public sealed record Manifest(
     string ProcessId,
@@ -24,7 +25,8 @@ public sealed record Manifest(
     string? SoftDeleteColumn,
     DateTimeOffset CreatedAt,
     ExtractSettings Settings,
-    string? CompleteReason = null)
+    string? CompleteReason = null,
+    IReadOnlyDictionary<string, Metadata.ObfuscationRule>? Obfuscation = null)
 {
     public const string FileName = "manifest.json";
 

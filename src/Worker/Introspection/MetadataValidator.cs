@@ -105,6 +105,16 @@ public static class MetadataValidator
         if (table.SoftDeleteColumn is { } softDelete && actual.Column(softDelete) is null)
             problems.Add(positions.Error(file, "soft_delete_column", Missing("soft_delete_column", softDelete)));
 
+        // Obfuscation rules (applied in DEV extracts): the column exists and its type is one the rule serves.
+        foreach (var (column, rule) in table.Obfuscate ?? new Dictionary<string, ObfuscationRule>())
+        {
+            if (actual.Column(column) is not { } c)
+                problems.Add(positions.Error(file, $"obfuscate.{column}", Missing("obfuscated column", column)));
+            else if (Obfuscation.ObfuscationPlan.IsJudgedByDeclaredType(c.Type) && Obfuscation.ObfuscationPlan.Needs(rule.Kind, c.Type) is { } needs)
+                problems.Add(positions.Error(file, $"obfuscate.{column}",
+                    $"obfuscation rule {rule.RuleName} on column {column} of {qualified} cannot serve its type {c.Type} (it needs {needs})"));
+        }
+
         if (table.Key.All(k => actual.Column(k) is not null) && actual.Kind is RelationKind.Table or RelationKind.PartitionedTable)
         {
             if (!actual.IsUniqueKey(table.Key))

@@ -5,6 +5,7 @@ using Ferry.Shared.Processes;
 using Ferry.Shared.Sql;
 using Ferry.Shared.Stg;
 using Ferry.Shared.Storage;
+using Ferry.Worker.Obfuscation;
 using Npgsql;
 
 namespace Ferry.Worker.Stg;
@@ -17,12 +18,15 @@ public sealed record ExtractRequest(
     RunMode Mode,
     string RunId,
     bool KeySweep,
-    int MaxParallelism = 2);
+    int MaxParallelism = 2,
+    bool Obfuscate = false);
 
 /// <summary>
 /// Source → object store. `COPY (SELECT …) TO STDOUT (FORMAT csv, HEADER)` streamed through gzip into
 /// the store, rows counted and bytes hashed on the way; large tables are split into key ranges read in
 /// parallel from one exported snapshot. The manifest is written last: no manifest, no extract.
+/// With <see cref="ExtractRequest.Obfuscate"/> (DEV only), the table's obfuscation rules rewrite each record
+/// on its way to gzip: the source sees the same COPY as in PROD and the key never leaves the worker.
 /// </summary>
 public sealed partial class Extractor(IObjectStore store)
 {
@@ -33,6 +37,8 @@ public sealed partial class Extractor(IObjectStore store)
     {
         var table = req.Table;
         var folder = RunLayout.RunFolder(table, req.RunId);
+        // Checked before the source is touched: a DEV extract without its key must not start.
+        var obfuscationKey = req.Obfuscate && table.Obfuscate is { Count: > 0 } ? ObfuscationKey.FromEnvironment($"{table.Schema}.{table.Table}") : null;
 
         // The control session holds the snapshot that every chunk imports, so all parts see one instant.
         await using var control = await PgConnect.OpenAsync(req.SourceConnectionString, ct);
@@ -41,6 +47,7 @@ public sealed partial class Extractor(IObjectStore store)
         await control.ExecAsync("SET TRANSACTION READ ONLY", ct);
         var columns = await SourceSchema.ReadColumnsAsync(control, table.Schema, table.Table, ct);
         CheckColumns(table, columns);
+        var obfuscation = obfuscationKey is null ? null : ObfuscationPlan.For(table, columns, obfuscationKey);
         DateTimeOffset snapshotTime;
         string snapshotId;
         await using (var cmd = new NpgsqlCommand("SELECT now(), pg_export_snapshot()", control))
@@ -76,7 +83,7 @@ public sealed partial class Extractor(IObjectStore store)
                 var where = string.Join(" AND ", new[] { plan.Predicate is null ? null : $"({plan.Predicate})", range.Predicate }.Where(p => p is not null));
                 var sql = $"COPY (SELECT {selectList} FROM {from}{(where.Length > 0 ? " WHERE " + where : "")}) TO STDOUT (FORMAT csv, HEADER)";
                 var settings = plan.Settings.Concat(range.Settings).ToDictionary();
-                var part = await ExtractPartAsync(req.SourceConnectionString, snapshotId, sql, settings, folder, RunLayout.PartName(i), total, token);
+                var part = await ExtractPartAsync(req.SourceConnectionString, snapshotId, sql, settings, folder, RunLayout.PartName(i), total, obfuscation, token);
                 parts[i] = part with { KeyRange = range.Description };
             });
 
@@ -84,20 +91,22 @@ public sealed partial class Extractor(IObjectStore store)
         if (req.KeySweep && !plan.Complete)
         {
             var keySql = $"COPY (SELECT {SqlText.IdentList(table.Key)} FROM {from}) TO STDOUT (FORMAT csv, HEADER)";
-            keys = await ExtractPartAsync(req.SourceConnectionString, snapshotId, keySql, new Dictionary<string, string>(), folder, RunLayout.KeysPartName, null, ct);
+                        // Key columns are never obfuscated (the table file refuses rules on them), so the key sweep is copied as is.
+            keys = await ExtractPartAsync(req.SourceConnectionString, snapshotId, keySql, new Dictionary<string, string>(), folder, RunLayout.KeysPartName, null, null, ct);
         }
         await tx.CommitAsync(ct);
 
         var manifest = new Manifest(table.ProcessId, req.RunId, table.Source, $"{table.Schema}.{table.Table}", table.StgTable, req.Mode,
             plan.Complete, plan.Bounds, snapshotTime, columns, table.Key, parts, keys, table.SoftDeleteColumn, DateTimeOffset.UtcNow,
-            ExtractSettings.Pinned, completeReason);
+            ExtractSettings.Pinned, completeReason, obfuscation?.Applied);
         await store.PutBytesAsync(folder + Manifest.FileName, manifest.ToJson(), ct);
         total.Finish();
         return manifest;
     }
 
     private async Task<PartInfo> ExtractPartAsync(string connectionString, string snapshotId, string copySql,
-        IReadOnlyDictionary<string, string> settings, string folder, string partName, ProgressTotal? total, CancellationToken ct)
+        IReadOnlyDictionary<string, string> settings, string folder, string partName, ProgressTotal? total, ObfuscationPlan? obfuscation,
+        CancellationToken ct)
     {
         await using var conn = await PgConnect.OpenAsync(connectionString, ct);
         await PgCopy.PinSessionAsync(conn, ct);
@@ -115,6 +124,7 @@ public sealed partial class Extractor(IObjectStore store)
         long records = 0, bytesReported = 0;
         await using (var gzip = new GZipStream(hashing, CompressionLevel.Fastest, leaveOpen: true))
         await using (var copy = await PgCopy.ExportAsync(conn, copySql, ct))
+        using (var obfuscator = obfuscation is null ? null : new CsvObfuscator(obfuscation, partName))
         {
             var scanner = new CsvRecordScanner();
             var buffer = new byte[CopyBufferSize];
@@ -125,10 +135,12 @@ public sealed partial class Extractor(IObjectStore store)
                 // The first record is the header.
                 var rows = records == 0 && ends > 0 ? ends - 1 : ends;
                 records += ends;
-                await gzip.WriteAsync(buffer.AsMemory(0, n), ct);
+                if (obfuscator is null) await gzip.WriteAsync(buffer.AsMemory(0, n), ct);
+                else await obfuscator.WriteAsync(buffer.AsMemory(0, n), gzip, ct);
                 total?.Add(rows, hashing.BytesSeen - bytesReported);
                 bytesReported = hashing.BytesSeen;
             }
+            if (obfuscator is not null) await obfuscator.CompleteAsync(gzip, ct);
         }
         // What gzip held back until it was closed.
         total?.Add(0, hashing.BytesSeen - bytesReported);

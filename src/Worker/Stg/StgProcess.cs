@@ -45,7 +45,9 @@ public sealed class StgProcess(MigrationMetadata metadata, IObjectStore store)
             throw new InvalidOperationException($"{table.ProcessId}: source '{table.Source}' is not defined in connections.yaml");
         var request = new ExtractRequest(table, source.ToConnectionString("ferry-extract"), TargetConnectionString, StgSchema, mode, runId,
             KeySweep: mode == RunMode.Incremental && (keySweep ?? table.KeySweep),
-            MaxParallelism: Math.Max(1, source.MaxConcurrentExtracts));
+            MaxParallelism: Math.Max(1, source.MaxConcurrentExtracts),
+            // DEV (object_store.env: dev) applies the tables' obfuscation rules; PROD never does, even where rules exist.
+            Obfuscate: ObfuscationPolicy.AppliesIn(metadata.ObjectStore));
         return await Step(table.ProcessId, "extract", () => new Extractor(store).ExtractAsync(request, progress, ct), ct);
     }
 

@@ -7,7 +7,7 @@ namespace Ferry.Shared.Metadata.Yaml;
 /// <summary>Reads one metadata/tables/&lt;source&gt;/&lt;name&gt;.yaml into a <see cref="SourceTable"/>.</summary>
 internal static partial class TableFile
 {
-    private static readonly string[] Keys = ["source", "table", "name", "stg_table", "key", "cdc", "soft_delete_column", "key_sweep", "full_every", "chunking"];
+    private static readonly string[] Keys = ["source", "table", "name", "stg_table", "key", "cdc", "soft_delete_column", "key_sweep", "full_every", "chunking", "obfuscate"];
     private static readonly string[] CdcKeys = ["mode", "columns", "days", "column", "overlap"];
     private static readonly string[] ChunkingKeys = ["threshold_rows", "rows_per_chunk", "parallelism"];
     private static readonly Dictionary<string, CdcMode> Modes = new(StringComparer.Ordinal)
@@ -112,10 +112,21 @@ internal static partial class TableFile
 
         var chunking = f.Mapping("chunking") is { } chunkMap ? ReadChunking(chunkMap, file, errors) : ChunkingSpec.Default;
 
+        IReadOnlyDictionary<string, ObfuscationRule>? obfuscate = null;
+        if (f.Mapping("obfuscate") is { } obfuscateMap)
+        {
+            // The columns STG itself relies on keep their real values.
+            var reserved = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (softDelete is not null) reserved[softDelete] = "the soft delete column";
+            foreach (var c in cdc?.Columns ?? []) reserved[c] = "a CDC column";
+            foreach (var (k, _) in key ?? []) reserved[k] = "part of the key";
+            obfuscate = ObfuscateSection.Read(obfuscateMap, file, errors, reserved, Mark);
+        }
+
         if (errors.Count != before || source is null || table is null || name is null || stgTable is null || key is null || cdc is null || chunking is null)
             return null;
         return new SourceTable(source, table.Value.Schema, table.Value.Name, name, stgTable, key.Select(k => k.Value).ToArray(),
-            cdc, chunking, softDelete, keySweep, file);
+            cdc, chunking, softDelete, keySweep, file, obfuscate is { Count: > 0 } ? obfuscate : null);
     }
 
     private static CdcSpec? ReadCdc(YMapping map, string file, ICollection<MetadataError> errors, Action<string, TextPosition> mark)
