@@ -91,7 +91,7 @@ public sealed partial class Extractor(IObjectStore store)
         if (req.KeySweep && !plan.Complete)
         {
             var keySql = $"COPY (SELECT {SqlText.IdentList(table.Key)} FROM {from}) TO STDOUT (FORMAT csv, HEADER)";
-                        // Key columns are never obfuscated (the table file refuses rules on them), so the key sweep is copied as is.
+            // Key columns are never obfuscated (the table file refuses rules on them), so the key sweep is copied as is.
             keys = await ExtractPartAsync(req.SourceConnectionString, snapshotId, keySql, new Dictionary<string, string>(), folder, RunLayout.KeysPartName, null, null, ct);
         }
         await tx.CommitAsync(ct);
