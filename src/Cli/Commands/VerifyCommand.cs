@@ -52,6 +52,8 @@ public static class VerifyCommand
                 return 2;
             }
             var report = new Report(r.GetValue(keys), r.GetValue(json), r.GetValue(html));
+            // With --json - the JSON is standard output's alone: what a person reads while it runs goes to standard error.
+            var console = report.JsonToStdout ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : AnsiConsole.Console;
             IReadOnlyList<string> patterns;
             try { patterns = VerifyTargets.From(r.GetValue(targets) ?? []); }
             catch (ArgumentException e)
@@ -66,13 +68,13 @@ public static class VerifyCommand
                 if (r.GetValue(list)) return ListOut(await store.ListAsync(20, ct));
                 if (r.GetValue(show) is { } id)
                     return await store.GetAsync(id, ct) is { } kept ? await report.WriteAsync(kept, ct) : NotFound(id);
-                return await report.WriteAsync(await RunLocalAsync(metadata, store, patterns, VerifySettings.Default with { MaxAge = age }, r.GetValue(parallel), ct), ct);
+                return await report.WriteAsync(await RunLocalAsync(metadata, store, patterns, VerifySettings.Default with { MaxAge = age }, r.GetValue(parallel), ct, console), ct);
             }
             return await ClusterCommands.WithClientAsync(r.GetValue(coordinator), r.GetValue(token), async client =>
             {
                 if (r.GetValue(list)) return ListOut((await client.ListVerificationsAsync(20, ct)).Verifications);
                 if (r.GetValue(show) is { } id) return await report.WriteAsync(await client.GetVerificationAsync(id, ct), ct);
-                var verification = await RunOnClusterAsync(client, patterns, age, AnsiConsole.Console, ct);
+                var verification = await RunOnClusterAsync(client, patterns, age, console, ct);
                 return verification is null ? 1 : await report.WriteAsync(verification, ct);
             });
         });
@@ -108,12 +110,12 @@ public static class VerifyCommand
 
     /// <summary>`--local`: the verify processes in this process, a few at a time, recorded like the cluster's.</summary>
     public static async Task<Verification> RunLocalAsync(MigrationMetadata metadata, VerifyStore store, IReadOnlyList<string> patterns, VerifySettings settings,
-        int parallel, CancellationToken ct)
+        int parallel, CancellationToken ct, IAnsiConsole? console = null)
     {
         var ids = ProcessSelector.Select(metadata, patterns).ToList();
         var verificationId = $"vf-{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant()}";
         var results = new ConcurrentDictionary<string, VerifyResult>();
-        await AnsiConsole.Status().StartAsync($"verifying {ids.Count} process(es)…", async _ =>
+        await (console ?? AnsiConsole.Console).Status().StartAsync($"verifying {ids.Count} process(es)…", async _ =>
             await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel), CancellationToken = ct }, async (id, token) =>
             {
                 var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -148,9 +150,11 @@ public static class VerifyCommand
     {
         private static readonly JsonSerializerOptions Indented = new(ApiJson.Options) { WriteIndented = true };
 
+        public bool JsonToStdout => Json?.Name == "-";
+
         public async Task<int> WriteAsync(Verification v, CancellationToken ct)
         {
-            var jsonToStdout = Json?.Name == "-";
+            var jsonToStdout = JsonToStdout;
             if (!jsonToStdout) AnsiConsole.Write(VerifyTable.Build(v, Math.Max(0, Keys)));
             if (Json is { } json)
             {
