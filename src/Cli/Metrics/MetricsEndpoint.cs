@@ -4,7 +4,6 @@ using Ferry.Shared.Metadata;
 using Ferry.Shared.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -55,12 +54,8 @@ public static class MetricsEndpoint
             builder.WebHost.UseUrls($"http://{host}:{port}");
             _app = builder.Build();
             _app.MapMetrics("/metrics");
-            _app.MapGet(CoordinatorApi.HealthPath, async (CancellationToken token) =>
-            {
-                var report = HealthReport.Of(await HealthEndpoints.LiveChecksAsync(node.GetRequiredService<ActorSystem>(),
-                    node.GetRequiredService<TargetHealth>(), node.GetRequiredService<MigrationMetadata>(), token));
-                return Results.Json(report, ApiJson.Options, statusCode: report.Ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-            });
+            _app.MapGet(CoordinatorApi.HealthPath, (CancellationToken token) => HealthEndpoints.LiveAsync(node.GetRequiredService<ActorSystem>(),
+                node.GetRequiredService<TargetHealth>(), node.GetRequiredService<MigrationMetadata>(), token));
             await _app.StartAsync(ct);
         }
 

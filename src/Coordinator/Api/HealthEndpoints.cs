@@ -34,8 +34,8 @@ public static class HealthEndpoints
 
     public static void MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(CoordinatorApi.HealthPath, async ([FromServices] ActorSystem system, [FromServices] TargetHealth target,
-            [FromServices] MigrationMetadata metadata, CancellationToken ct) => Answer(HealthReport.Of(await LiveChecksAsync(system, target, metadata, ct))));
+        endpoints.MapGet(CoordinatorApi.HealthPath, ([FromServices] ActorSystem system, [FromServices] TargetHealth target,
+            [FromServices] MigrationMetadata metadata, CancellationToken ct) => LiveAsync(system, target, metadata, ct));
         endpoints.MapGet(ReadyPath, async ([FromServices] ActorSystem system, [FromServices] TargetHealth target, [FromServices] MigrationMetadata metadata,
             [FromServices] ActorQueries actors, CancellationToken ct) =>
         {
@@ -45,11 +45,15 @@ public static class HealthEndpoints
         });
     }
 
+    /// <summary>The /healthz answer of any node (the coordinator's API, every node's metrics port): 200 or 503 with the checks.</summary>
+    public static async Task<IResult> LiveAsync(ActorSystem system, TargetHealth target, MigrationMetadata metadata, CancellationToken ct) =>
+        Answer(HealthReport.Of(await LiveChecksAsync(system, target, metadata, ct)));
+
     private static IResult Answer(HealthReport report) =>
         ApiResults.Json(report, report.Ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
 
-    /// <summary>What /healthz checks on any node (the coordinator's API, every node's metrics port): membership, target, journal.</summary>
-    public static async Task<IReadOnlyList<HealthCheck>> LiveChecksAsync(ActorSystem system, TargetHealth target, MigrationMetadata metadata, CancellationToken ct)
+    /// <summary>What /healthz checks: membership, target, journal.</summary>
+    private static async Task<IReadOnlyList<HealthCheck>> LiveChecksAsync(ActorSystem system, TargetHealth target, MigrationMetadata metadata, CancellationToken ct)
     {
         var self = Akka.Cluster.Cluster.Get(system).SelfMember;
         var member = new HealthCheck("member", self.Status == MemberStatus.Up, $"{self.Address} is {self.Status.ToString().ToLowerInvariant()}");

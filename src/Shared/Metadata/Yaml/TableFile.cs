@@ -1,11 +1,9 @@
-using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace Ferry.Shared.Metadata.Yaml;
 
 /// <summary>Reads one metadata/tables/&lt;source&gt;/&lt;name&gt;.yaml into a <see cref="SourceTable"/>.</summary>
-internal static partial class TableFile
+internal static class TableFile
 {
     private static readonly string[] Keys = ["source", "table", "name", "stg_table", "key", "cdc", "soft_delete_column", "key_sweep", "full_every", "chunking", "obfuscate"];
     private static readonly string[] CdcKeys = ["mode", "columns", "days", "column", "overlap"];
@@ -103,7 +101,7 @@ internal static partial class TableFile
         TimeSpan? fullEvery = null;
         if (f.Scalar("full_every", expected: "a duration such as 7d") is { } fe)
         {
-            if (ParseDuration(fe.Value) is { } every && every > TimeSpan.Zero) fullEvery = every;
+            if (Durations.Parse(fe.Value) is { } every && every > TimeSpan.Zero) fullEvery = every;
             else f.Error(fe.Start, $"'full_every' must be a duration such as 12h, 7d or 1d12h, found '{fe.Value}'");
             if (cdc?.Mode == CdcMode.Full)
                 f.Error(fe.Start, "'full_every' applies only to window and watermark tables (a full table is read whole every run)");
@@ -164,7 +162,7 @@ internal static partial class TableFile
                 var overlap = DefaultOverlap;
                 if (f.Scalar("overlap", expected: "a duration such as 10m") is { } o)
                 {
-                    if (ParseDuration(o.Value) is { } parsed) overlap = parsed;
+                    if (Durations.Parse(o.Value) is { } parsed) overlap = parsed;
                     else
                     {
                         f.Error(o.Start, $"'cdc.overlap' must be a duration such as 30s, 10m, 2h or 1d, found '{o.Value}'");
@@ -178,8 +176,6 @@ internal static partial class TableFile
             }
         }
     }
-
-    internal static TimeSpan? ParseDuration(string text) => Durations.Parse(text);
 
     private static ChunkingSpec? ReadChunking(YMapping map, string file, ICollection<MetadataError> errors)
     {
